@@ -1,0 +1,59 @@
+import type { Deployment } from './deployments.js';
+import type { ROUTING_STRATEGIES } from './schema.js';
+
+/** Where the shared fleet state lives; absent means the in-memory store of a single replica. */
+export type RedisSettings =
+  | { readonly kind: 'url'; readonly url: string }
+  | {
+      readonly kind: 'host';
+      readonly host: string;
+      readonly port: number;
+      readonly password: string | undefined;
+    }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: ReadonlyArray<{ host: string; port: number }>;
+      /** The master group name Sentinel monitors. */
+      readonly name: string;
+      readonly password: string | undefined;
+      readonly sentinelPassword: string | undefined;
+    }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: ReadonlyArray<{ host: string; port: number }>;
+      readonly password: string | undefined;
+    };
+
+/** Everything the gateway runs on, validated once at startup. */
+export interface GatewayConfig {
+  /** The config file, for messages. */
+  readonly file: string;
+  readonly deployments: readonly Deployment[];
+  /** Model group → its deployments, in config order. */
+  readonly groups: ReadonlyMap<string, readonly Deployment[]>;
+  /** `model_group_alias`: alias → model group. */
+  readonly aliases: ReadonlyMap<string, string>;
+  /** Aliases hidden from `/models`. */
+  readonly hiddenAliases: ReadonlySet<string>;
+  /** `general_settings.master_key` or `LITELLM_MASTER_KEY`; undefined leaves the gateway open. */
+  readonly masterKey: string | undefined;
+  readonly routingStrategy: (typeof ROUTING_STRATEGIES)[number];
+  /** @default 2 */
+  readonly numRetries: number;
+  /** `allowed_fails` when the config sets it (then failures beyond it in a minute cool down); else LiteLLM's default rules. */
+  readonly allowedFails: number | undefined;
+  /** @default 5000 */
+  readonly cooldownTimeMs: number;
+  readonly disableCooldowns: boolean;
+  /** Model group → fallback groups, in order. */
+  readonly fallbacks: ReadonlyMap<string, readonly string[]>;
+  /** @default 10 MiB */
+  readonly maxRequestBytes: number;
+  readonly redis: RedisSettings | undefined;
+  /** Longest any request waits on Redis before the replica uses its local share. @default 100 */
+  readonly redisCommandTimeoutMs: number;
+  /** Seconds a stopping replica waits for in-flight requests. @default 25 */
+  readonly shutdownGraceMs: number;
+  /** One line per warning, printed once at startup. */
+  readonly warnings: readonly string[];
+}

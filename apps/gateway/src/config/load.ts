@@ -1,0 +1,255 @@
+import { readFileSync } from 'node:fs';
+import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
+import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
+import type { GatewayConfig, RedisSettings } from './gateway-config.js';
+import { type ConfigFile, configSchema } from './schema.js';
+import { droppedKeys } from './unknown-keys.js';
+import { formatPath, parseYamlSource, type YamlSource, YamlSyntaxError } from './yaml-source.js';
+
+/** Startup stops with these lines, each `file:line path: message`. */
+export class ConfigError extends Error {
+  constructor(readonly lines: readonly string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_TIMEOUT_S = 600;
+const DEFAULT_MAX_REQUEST_MB = 10;
+
+/** Reads, resolves and validates a LiteLLM `config.yaml`. Throws ConfigError with every problem found. */
+export function loadConfig(file: string, env: Env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([`${file}: cannot read the config file (${code ?? String(error)})`]);
+  }
+  return parseConfig(file, text, env);
+}
+
+/** The same as loadConfig, from text already read (tests, and configs built in code). */
+export function parseConfig(file: string, text: string, env: Env): GatewayConfig {
+  let source: YamlSource;
+  try {
+    source = parseYamlSource(file, text);
+  } catch (error) {
+    if (error instanceof YamlSyntaxError) throw new ConfigError([error.message]);
+    throw error;
+  }
+  const raw = source.data ?? {};
+  const at = (path: readonly PropertyKey[], message: string) =>
+    `${file}:${source.lineOf(path)} ${formatPath(path)}: ${message}`;
+
+  const missing: MissingEnv[] = [];
+  const resolved = resolveEnvRefs(raw, { ...env, ...configEnvironment(raw) }, missing);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((m) => at(m.path, `environment variable ${m.name} is not set`)));
+  }
+  const parsed = configSchema.safeParse(resolved);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => at(issue.path, issue.message)));
+  }
+  const config = parsed.data;
+  const problems: DeploymentProblem[] = [];
+  const timeoutS =
+    config.router_settings.timeout ?? config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
+  const deployments: Deployment[] = [];
+  config.model_list.forEach((entry, i) => {
+    const d = buildDeployment(entry, i, { timeoutS }, problems);
+    if (d) deployments.push(d);
+  });
+  problems.push(...duplicateIds(deployments));
+  const groups = groupDeployments(deployments);
+  const aliases = new Map<string, string>();
+  const hiddenAliases = new Set<string>();
+  for (const [alias, target] of Object.entries(config.router_settings.model_group_alias ?? {})) {
+    const group = typeof target === 'string' ? target : target.model;
+    if (!groups.has(group)) {
+      problems.push({
+        path: ['router_settings', 'model_group_alias', alias],
+        message: `unknown model group "${group}"`,
+      });
+    }
+    aliases.set(alias, group);
+    if (typeof target !== 'string' && target.hidden) hiddenAliases.add(alias);
+  }
+  const fallbacks = fallbackMap(config, groups, problems);
+  const redis = redisSettings(config, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => at(p.path, p.message)));
+
+  return {
+    file,
+    deployments,
+    groups,
+    aliases,
+    hiddenAliases,
+    masterKey: config.general_settings.master_key ?? nonEmpty(env['LITELLM_MASTER_KEY']),
+    routingStrategy: config.router_settings.routing_strategy ?? 'simple-shuffle',
+    numRetries: config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
+    allowedFails: config.router_settings.allowed_fails,
+    cooldownTimeMs: (config.router_settings.cooldown_time ?? 5) * 1000,
+    disableCooldowns: config.router_settings.disable_cooldowns ?? false,
+    fallbacks,
+    maxRequestBytes: Math.floor(
+      (config.general_settings.max_request_size_mb ?? DEFAULT_MAX_REQUEST_MB) * 1024 * 1024,
+    ),
+    redis,
+    redisCommandTimeoutMs:
+      config.fleetgate_settings.redis_command_timeout_ms ??
+      positiveInt(env['FLEETGATE_REDIS_TIMEOUT_MS']) ??
+      100,
+    shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
+    warnings: warnings(resolved, config, deployments),
+  };
+}
+
+function configEnvironment(raw: unknown): Record<string, string> {
+  const section = (raw as { environment_variables?: unknown } | null)?.environment_variables;
+  if (!section || typeof section !== 'object') return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(section)) if (v != null) out[k] = String(v);
+  return out;
+}
+
+function duplicateIds(deployments: readonly Deployment[]): DeploymentProblem[] {
+  const seen = new Map<string, number>();
+  const out: DeploymentProblem[] = [];
+  deployments.forEach((d, i) => {
+    const first = seen.get(d.id);
+    if (first === undefined) seen.set(d.id, i);
+    else
+      out.push({
+        path: ['model_list', i],
+        message: `deployment id "${d.id}" is used twice (model_list[${first}] too); give each its own model_info.id`,
+      });
+  });
+  return out;
+}
+
+function groupDeployments(deployments: readonly Deployment[]): Map<string, Deployment[]> {
+  const groups = new Map<string, Deployment[]>();
+  for (const d of deployments) {
+    const group = groups.get(d.modelGroup);
+    if (group) group.push(d);
+    else groups.set(d.modelGroup, [d]);
+  }
+  return groups;
+}
+
+function fallbackMap(
+  config: ConfigFile,
+  groups: ReadonlyMap<string, unknown>,
+  problems: DeploymentProblem[],
+): Map<string, string[]> {
+  const section = config.router_settings.fallbacks ? 'router_settings' : 'litellm_settings';
+  const list = config.router_settings.fallbacks ?? config.litellm_settings.fallbacks ?? [];
+  const out = new Map<string, string[]>();
+  list.forEach((entry, i) => {
+    for (const [group, targets] of Object.entries(entry)) {
+      for (const name of [group, ...targets]) {
+        if (!groups.has(name)) {
+          problems.push({ path: [section, 'fallbacks', i, group], message: `unknown model group "${name}"` });
+        }
+      }
+      out.set(group, targets);
+    }
+  });
+  return out;
+}
+
+/**
+ * Where Redis is, in LiteLLM's spellings first: `REDIS_URL` (or router_settings.redis_url), then
+ * router_settings.redis_host/port/password (or REDIS_HOST/PORT/PASSWORD). Sentinel and Cluster, which
+ * LiteLLM configures in its cache settings, come from REDIS_SENTINEL_NODES + REDIS_SERVICE_NAME and
+ * REDIS_CLUSTER_NODES (`host:port,host:port`).
+ */
+function redisSettings(
+  config: ConfigFile,
+  env: Env,
+  problems: DeploymentProblem[],
+): RedisSettings | undefined {
+  const rs = config.router_settings;
+  const password = rs.redis_password ?? nonEmpty(env['REDIS_PASSWORD']);
+  const url = nonEmpty(env['REDIS_URL']) ?? rs.redis_url;
+  if (url) {
+    if (!/^rediss?:\/\//.test(url)) {
+      problems.push({
+        path: ['router_settings', 'redis_url'],
+        message: `REDIS_URL must start with redis:// or rediss://, got "${url.split('@').pop()}"`,
+      });
+      return undefined;
+    }
+    return { kind: 'url', url };
+  }
+  const cluster = nonEmpty(env['REDIS_CLUSTER_NODES']);
+  if (cluster)
+    return { kind: 'cluster', nodes: hostPorts(cluster, 'REDIS_CLUSTER_NODES', problems), password };
+  const sentinels = nonEmpty(env['REDIS_SENTINEL_NODES']);
+  if (sentinels) {
+    return {
+      kind: 'sentinel',
+      sentinels: hostPorts(sentinels, 'REDIS_SENTINEL_NODES', problems),
+      name: nonEmpty(env['REDIS_SERVICE_NAME']) ?? 'mymaster',
+      password,
+      sentinelPassword: nonEmpty(env['REDIS_SENTINEL_PASSWORD']),
+    };
+  }
+  const host = rs.redis_host ?? nonEmpty(env['REDIS_HOST']);
+  if (!host) return undefined;
+  const port = rs.redis_port ?? positiveInt(env['REDIS_PORT']) ?? 6379;
+  return { kind: 'host', host, port, password };
+}
+
+function hostPorts(
+  list: string,
+  name: string,
+  problems: DeploymentProblem[],
+): Array<{ host: string; port: number }> {
+  return list.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':');
+    const p = positiveInt(port);
+    if (!host || p === undefined)
+      problems.push({ path: [], message: `${name}: "${entry}" is not host:port` });
+    return { host: host ?? '', port: p ?? 0 };
+  });
+}
+
+function positiveInt(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  const n = Number(v);
+  return n > 0 ? n : undefined;
+}
+
+function warnings(resolved: unknown, config: ConfigFile, deployments: readonly Deployment[]): string[] {
+  const out: string[] = [];
+  const ignored = new Map<string, number>();
+  for (const path of droppedKeys(resolved, config)) {
+    const name = formatPath(path, { anyIndex: true });
+    ignored.set(name, (ignored.get(name) ?? 0) + 1);
+  }
+  for (const cb of config.litellm_settings.callbacks ?? []) {
+    if (cb !== 'prometheus') ignored.set(`litellm_settings.callbacks: ${cb}`, 1);
+  }
+  if (ignored.size > 0) {
+    const names = [...ignored].map(([k, n]) => (n > 1 ? `${k} (${n}×)` : k));
+    out.push(`config keys Fleetgate does not act on (accepted, ignored): ${names.join(', ')}`);
+  }
+  if (
+    config.router_settings.routing_strategy &&
+    config.router_settings.routing_strategy !== 'simple-shuffle'
+  ) {
+    out.push(
+      `router_settings.routing_strategy "${config.router_settings.routing_strategy}" is not implemented yet; using simple-shuffle`,
+    );
+  }
+  if (deployments.length === 0) out.push('model_list is empty: every model request will be refused');
+  return out;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}

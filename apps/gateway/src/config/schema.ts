@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/**
+ * The config file's schema: LiteLLM's `config.yaml`, restricted to the keys Fleetgate acts on.
+ * `z.object` strips every other key; the loader reports what was stripped in one startup warning.
+ * Every field documents its default; values from `os.environ/…` arrive as strings, so numbers and
+ * booleans accept their string spellings too.
+ */
+
+const numberFromString = (v: unknown) =>
+  typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+const booleanFromString = (v: unknown) =>
+  v === 'true' || v === 'True' ? true : v === 'false' || v === 'False' ? false : v;
+
+const num = () => z.preprocess(numberFromString, z.number({ error: 'must be a number' }));
+const positive = () => num().pipe(z.number().positive({ error: 'must be greater than 0' }));
+const nonNegative = () => num().pipe(z.number().min(0, { error: 'must be 0 or more' }));
+const count = () =>
+  num().pipe(z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }));
+const positiveCount = () =>
+  num().pipe(z.number().int({ error: 'must be a whole number' }).positive({ error: 'must be 1 or more' }));
+const bool = () => z.preprocess(booleanFromString, z.boolean({ error: 'must be true or false' }));
+const text = () => z.string({ error: 'must be a string' });
+const httpUrl = () =>
+  text().refine((v) => /^https?:\/\/[^/\s]+/i.test(v) && URL.canParse(v), {
+    error: 'must be an http:// or https:// URL',
+  });
+
+/** `litellm_params` of one deployment. */
+export const litellmParamsSchema = z.object({
+  /** `provider/upstream-model`, e.g. `openai/gpt-4o`; without a provider, `openai` is assumed. */
+  model: text().min(1, { error: 'must not be empty' }),
+  /** Base URL, or the full endpoint URL; @default the provider's public endpoint */
+  api_base: httpUrl().optional(),
+  /** Sent upstream as the provider's credential; never logged or returned. */
+  api_key: text().optional(),
+  /** Overrides the provider prefix of `model` (LiteLLM's `custom_llm_provider`). */
+  custom_llm_provider: text().optional(),
+  /** OpenAI organization header. */
+  organization: text().optional(),
+  /** Extra headers sent upstream with every request to this deployment. */
+  extra_headers: z.record(z.string(), text()).optional(),
+  /** Seconds without progress before the upstream call fails with 504; @default 600 */
+  timeout: positive().optional(),
+  /** Like `timeout`, for `stream: true` requests; @default `timeout` */
+  stream_timeout: positive().optional(),
+  /** Requests per minute the provider allows this deployment; @default unlimited */
+  rpm: positiveCount().optional(),
+  /** Tokens per minute the provider allows this deployment; @default unlimited */
+  tpm: positiveCount().optional(),
+  /** Relative share of traffic in simple-shuffle; @default none (then rpm, then tpm, then equal) */
+  weight: nonNegative().optional(),
+  /** Priority tier, lower first; @default none (after every numbered tier) */
+  order: count().optional(),
+  /** Requests in flight at once on this deployment; @default unlimited */
+  max_parallel_requests: positiveCount().optional(),
+  /** Seconds this deployment is skipped after it fails; @default router_settings.cooldown_time */
+  cooldown_time: nonNegative().optional(),
+  /** USD per prompt token, for spend; @default model_info's, else 0 */
+  input_cost_per_token: nonNegative().optional(),
+  /** USD per completion token, for spend; @default model_info's, else 0 */
+  output_cost_per_token: nonNegative().optional(),
+});
+
+/** `model_info`: free-form metadata shown by `/model/info`; only these keys are interpreted. */
+export const modelInfoSchema = z.looseObject({
+  /** Stable deployment id shared by every replica; @default a hash of the deployment's config */
+  id: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), text().min(1)).optional(),
+  input_cost_per_token: nonNegative().optional(),
+  output_cost_per_token: nonNegative().optional(),
+});
+
+export const modelEntrySchema = z.object({
+  /** The model group clients ask for. */
+  model_name: text().min(1, { error: 'must not be empty' }),
+  litellm_params: z.object(litellmParamsSchema.shape, { error: 'must be a mapping' }),
+  model_info: modelInfoSchema.optional(),
+});
+
+export const ROUTING_STRATEGIES = [
+  'simple-shuffle',
+  'least-busy',
+  'usage-based-routing',
+  'usage-based-routing-v2',
+  'latency-based-routing',
+  'cost-based-routing',
+] as const;
+
+const modelGroupAlias = z.record(
+  z.string(),
+  z.union([text(), z.object({ model: text(), hidden: bool().optional() })], {
+    error: 'must be a model name or {model, hidden}',
+  }),
+);
+
+export const routerSettingsSchema = z.object({
+  /** @default 'simple-shuffle' */
+  routing_strategy: z
+    .enum(ROUTING_STRATEGIES, { error: `must be one of ${ROUTING_STRATEGIES.join(', ')}` })
+    .optional(),
+  /** Retries on other deployments after a retryable failure; @default 2 */
+  num_retries: count().optional(),
+  /** Default upstream timeout in seconds; @default 600 */
+  timeout: positive().optional(),
+  /** Failures a deployment may have in a minute before it cools down; @default 3 */
+  allowed_fails: count().optional(),
+  /** Seconds a failing deployment is skipped; @default 5 */
+  cooldown_time: nonNegative().optional(),
+  /** @default false */
+  disable_cooldowns: bool().optional(),
+  /** Other names for model groups: `{alias: group}` or `{alias: {model, hidden}}`. */
+  model_group_alias: modelGroupAlias.optional(),
+  /** `[{group: [fallback groups…]}]`, tried after a group's retries are spent. */
+  fallbacks: z.array(z.record(z.string(), z.array(text()))).optional(),
+  redis_host: text().optional(),
+  /** @default 6379 */
+  redis_port: positiveCount().optional(),
+  redis_password: text().optional(),
+  redis_url: text().optional(),
+});
+
+export const litellmSettingsSchema = z.object({
+  /** Same as router_settings.num_retries (which wins). */
+  num_retries: count().optional(),
+  /** Default upstream timeout in seconds (router_settings.timeout wins). */
+  request_timeout: positive().optional(),
+  /** Accepted for compatibility; `prometheus` metrics are always served at /metrics. */
+  callbacks: z.array(text()).optional(),
+  /** Same as router_settings.fallbacks (which wins). */
+  fallbacks: z.array(z.record(z.string(), z.array(text()))).optional(),
+});
+
+export const generalSettingsSchema = z.object({
+  /** Admin key; @default LITELLM_MASTER_KEY, else none (the gateway is open) */
+  master_key: text().min(1, { error: 'must not be empty' }).optional(),
+  /** Largest request body accepted; @default 10 */
+  max_request_size_mb: positive().optional(),
+});
+
+/** Fleetgate's own settings (LiteLLM ignores this section). */
+export const fleetgateSettingsSchema = z.object({
+  /** Longest a request waits on Redis before this replica uses its local share; @default 100 */
+  redis_command_timeout_ms: positiveCount().optional(),
+  /** Seconds a stopping replica waits for in-flight requests; @default 25 */
+  shutdown_grace_seconds: nonNegative().optional(),
+});
+
+export const configSchema = z.object(
+  {
+    model_list: z.array(modelEntrySchema, { error: 'must be a list of deployments' }).default([]),
+    router_settings: routerSettingsSchema.default({}),
+    litellm_settings: litellmSettingsSchema.default({}),
+    general_settings: generalSettingsSchema.default({}),
+    fleetgate_settings: fleetgateSettingsSchema.default({}),
+    /** LiteLLM sets these in the environment; here they only feed `os.environ/…` references. */
+    environment_variables: z
+      .record(
+        z.string(),
+        z.preprocess((v) => (v == null ? v : String(v)), text()),
+      )
+      .optional(),
+  },
+  { error: 'the config must be a mapping (model_list, router_settings, …)' },
+);
+
+export type ConfigFile = z.output<typeof configSchema>;
+export type ModelEntry = z.output<typeof modelEntrySchema>;
+export type LitellmParams = z.output<typeof litellmParamsSchema>;

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  createMemoryStore,
+  createRedisStore,
+  createResilientStore,
+  type FleetStore,
+  type StoreMode,
+} from '@fleetgate/ratelimit';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { Logger } from '../log.js';
+import { createRedisClient, waitUntilReady } from './redis-client.js';
+
+/** The fleet store the gateway runs on, with what health and shutdown need from it. */
+export interface FleetState {
+  readonly store: FleetStore;
+  readonly replicaId: string;
+  readonly cache: 'redis' | 'memory';
+  readonly mode: () => StoreMode;
+  readonly liveReplicas: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * Redis when the config names one (shared by every replica, with a local fallback while it is
+ * away), else the in-memory store, which limits this replica alone.
+ */
+export async function createFleetState(config: GatewayConfig, logger: Logger): Promise<FleetState> {
+  const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  if (!config.redis) {
+    const store = createMemoryStore();
+    return {
+      store,
+      replicaId,
+      cache: 'memory',
+      mode: store.mode,
+      liveReplicas: () => 1,
+      close: () => store.close(),
+    };
+  }
+  const client = createRedisClient(config.redis, config.redisCommandTimeoutMs);
+  client.on('error', () => {
+    // Connection errors surface as failed commands and switch the store to local; ioredis reconnects.
+  });
+  const ready = await waitUntilReady(client, 3_000);
+  const store = createResilientStore({
+    redis: createRedisStore(client),
+    probe: () => client.ping(),
+    replicaId,
+    onModeChange: (mode: StoreMode, reason: string) => {
+      if (mode === 'local') {
+        logger.error({
+          msg: "redis unreachable: limiting on this replica's local share of every quota",
+          reason,
+          live_replicas: store.liveReplicas(),
+        });
+      } else {
+        logger.info({ msg: 'redis reachable again: back to fleet-wide limits' });
+      }
+    },
+  });
+  if (!ready)
+    logger.error({
+      msg: 'redis did not answer within 3 s at startup; serving on local shares until it does',
+    });
+  await store.start();
+  return {
+    store,
+    replicaId,
+    cache: 'redis',
+    mode: store.mode,
+    liveReplicas: store.liveReplicas,
+    async close() {
+      await store.close();
+      client.disconnect();
+    },
+  };
+}

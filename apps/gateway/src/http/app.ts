@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { GatewayError } from '../errors.js';
+import type { GatewayEnv, ProxyDeps } from '../proxy/context.js';
+import { finishRequest } from '../proxy/finish.js';
+import { createLlmHandler } from '../proxy/llm-handler.js';
+import { type Readiness, registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerModelRoutes } from './routes/models.js';
+
+export interface AppOptions {
+  /** What `/health/readiness` reports (store mode, shutdown). */
+  readonly readiness: () => Readiness;
+}
+
+/**
+ * The gateway's HTTP surface. Routes are registered once; every error on any route is thrown as a
+ * GatewayError (or anything else, which becomes a 500 without details) and rendered here, in one
+ * place, as OpenAI's error JSON.
+ */
+export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  for (const [path, endpoint] of [
+    ['/chat/completions', 'chat'],
+    ['/completions', 'completions'],
+    ['/embeddings', 'embeddings'],
+  ] as const) {
+    const handler = createLlmHandler(endpoint, deps);
+    app.post(path, handler);
+    app.post(`/v1${path}`, handler);
+    // LiteLLM's Azure-style and engine-style spellings of the same routes.
+    app.post(`/openai/deployments/:model${path}`, handler);
+    app.post(`/engines/:model${path}`, handler);
+  }
+  registerModelRoutes(app, deps);
+  registerHealthRoutes(app, options.readiness);
+  registerMetricsRoute(app, deps);
+
+  app.notFound((c) => {
+    const error = new GatewayError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
+    return c.json(error.toJSON(), 404, { 'x-litellm-call-id': c.get('callId') ?? randomUUID() });
+  });
+  app.onError((err, c) => {
+    const error =
+      err instanceof GatewayError
+        ? err
+        : new GatewayError(500, 'internal_error', 'internal error', { cause: err });
+    if (!(err instanceof GatewayError))
+      deps.logger.error({ msg: 'unhandled error', err: String(err), stack: err.stack });
+    const record = c.get('record');
+    if (record) {
+      record.status = error.status;
+      record.errorCode = error.code;
+      finishRequest(deps, record);
+    }
+    const headers: Record<string, string> = {
+      ...error.headers,
+      'x-litellm-call-id': c.get('callId') ?? randomUUID(),
+    };
+    return new Response(JSON.stringify(error.toJSON()), {
+      status: error.status,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  });
+  return app;
+}

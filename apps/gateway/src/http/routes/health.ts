@@ -1,0 +1,40 @@
+import type { Hono } from 'hono';
+import type { GatewayEnv } from '../../proxy/context.js';
+
+/** What readiness reports; `shuttingDown` turns it into a 503 so load balancers drain this replica. */
+export interface Readiness {
+  readonly shuttingDown: boolean;
+  /** 'redis' or 'memory'. */
+  readonly cache: string;
+  /** 'shared', or 'local' while Redis is unreachable. */
+  readonly fleetState: string;
+  readonly liveReplicas: number;
+  readonly version: string;
+}
+
+/**
+ * `/health/liveliness` answers as long as the process serves HTTP (LiteLLM's body, `"I'm alive!"`).
+ * `/health/readiness` is LiteLLM's shape plus the fleet state: a replica limiting on its local share
+ * because Redis is away still serves (200), and says `"status": "degraded"`.
+ */
+export function registerHealthRoutes(app: Hono<GatewayEnv>, readiness: () => Readiness): void {
+  const alive = () => new Response('"I\'m alive!"', { headers: { 'content-type': 'application/json' } });
+  app.get('/health/liveliness', alive);
+  app.get('/health/liveness', alive);
+  app.get('/health/readiness', (c) => {
+    const r = readiness();
+    const status = r.shuttingDown ? 'shutting_down' : r.fleetState === 'shared' ? 'healthy' : 'degraded';
+    return c.json(
+      {
+        status,
+        db: 'Not connected',
+        cache: r.cache,
+        litellm_version: r.version,
+        success_callbacks: ['prometheus'],
+        fleet_state: r.fleetState,
+        live_replicas: r.liveReplicas,
+      },
+      r.shuttingDown ? 503 : 200,
+    );
+  });
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import cluster from 'node:cluster';
+import { parseCli, USAGE, UsageError } from './cli/args.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
+import { startGateway } from './server.js';
+import { VERSION } from './version.js';
+
+/**
+ * The `fleetgate` command. Exit codes: 0 after a clean shutdown, 2 for a bad command line or config
+ * (one clear message per problem on stderr), 1 when the server cannot start (e.g. port in use).
+ */
+async function main(): Promise<void> {
+  const env = process.env;
+  let args: ReturnType<typeof parseCli>;
+  let config: GatewayConfig;
+  try {
+    args = parseCli(process.argv.slice(2), env);
+    if (args.command === 'help') return void console.log(USAGE);
+    if (args.command === 'version') return void console.log(`fleetgate ${VERSION}`);
+    config = loadConfig(args.config, env);
+    if (args.workers > 1 && !config.redis) {
+      throw new UsageError(
+        `--workers ${args.workers} needs Redis so the workers share limits: set REDIS_URL or router_settings.redis_host`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`fleetgate: ${error.message.replaceAll('\n', '\nfleetgate: ')}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(logLevel(env['LOG_LEVEL']));
+  if (args.workers > 1 && cluster.isPrimary) return runPrimary(args.workers, logger);
+  if (cluster.isPrimary) announce(config, logger);
+  let server: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    server = await startGateway({ config, logger, port: args.port, host: args.host });
+  } catch (error) {
+    logger.fatal({ msg: 'cannot start', err: String(error) });
+    logger.flush();
+    process.stderr.write(`fleetgate: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  logger.info({
+    msg: `fleetgate listening on http://${args.host}:${server.port}`,
+    port: server.port,
+    version: VERSION,
+  });
+  const stop = async (signal: string) => {
+    logger.info({ msg: 'shutting down', signal });
+    await server.close();
+    logger.info({ msg: 'stopped' });
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Startup warnings, once per fleet member: ignored config keys, an open gateway, per-replica limits. */
+function announce(config: GatewayConfig, logger: Logger): void {
+  for (const warning of config.warnings) logger.warn({ msg: warning });
+  if (config.masterKey === undefined) {
+    logger.warn({
+      msg: 'NO MASTER KEY: anyone who can reach this port can use every model. Set general_settings.master_key or LITELLM_MASTER_KEY.',
+    });
+  }
+  if (!config.redis) {
+    logger.warn({
+      msg: 'no Redis configured: rpm/tpm limits, cooldowns and in-flight counts are kept per replica. Set REDIS_URL to share them across replicas.',
+    });
+  }
+}
+
+/** `--workers N`: N processes on one port (node:cluster); each is a replica sharing Redis. */
+function runPrimary(workers: number, logger: Logger): void {
+  logger.info({ msg: `starting ${workers} workers`, pid: process.pid });
+  let stopping = false;
+  for (let i = 0; i < workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    logger.error({ msg: 'worker died; starting another', worker_pid: worker.process.pid, code, signal });
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function logLevel(v: string | undefined): LogLevel {
+  const level = (v ?? 'info').toLowerCase();
+  return (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : 'info';
+}
+
+await main();

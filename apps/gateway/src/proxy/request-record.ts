@@ -1,0 +1,57 @@
+import type { Deployment } from '../config/deployments.js';
+import type { Endpoint } from '../providers/types.js';
+
+/**
+ * What one proxied request did, filled in along its way and handed to logging and metrics once
+ * when it ends (for streams: when the stream ends). Metadata only, never bodies or keys.
+ */
+export interface RequestRecord {
+  readonly callId: string;
+  readonly endpoint: Endpoint;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  /** The model the client asked for (an alias or a group). */
+  requestedModel: string | undefined;
+  modelGroup: string | undefined;
+  deployment: Deployment | undefined;
+  stream: boolean;
+  /** Final status sent to the client (200 for a stream cut after its start). */
+  status: number;
+  /** The stable error code, when the request failed. */
+  errorCode: string | undefined;
+  /** Status of the last upstream answer, if any. */
+  upstreamStatus: number | undefined;
+  /** Milliseconds spent waiting on upstreams (all attempts). */
+  upstreamMs: number;
+  /** Attempts after the first, on other deployments. */
+  retries: number;
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+  /** Hashed key and alias of a virtual key, for logs and metrics labels. */
+  keyHash: string | undefined;
+  keyAlias: string | undefined;
+  /** Set once the log line and metrics are written. */
+  finished: boolean;
+}
+
+export function newRequestRecord(callId: string, endpoint: Endpoint, startedAt: number): RequestRecord {
+  return {
+    callId,
+    endpoint,
+    startedAt,
+    requestedModel: undefined,
+    modelGroup: undefined,
+    deployment: undefined,
+    stream: false,
+    status: 0,
+    errorCode: undefined,
+    upstreamStatus: undefined,
+    upstreamMs: 0,
+    retries: 0,
+    promptTokens: undefined,
+    completionTokens: undefined,
+    keyHash: undefined,
+    keyAlias: undefined,
+    finished: false,
+  };
+}

@@ -1,0 +1,56 @@
+import type { Ticket } from '@fleetgate/ratelimit';
+import { type AttemptFailure, decideCooldown, isDeploymentFault } from '@fleetgate/routing';
+import type { Deployment } from '../config/deployments.js';
+import type { Usage } from '../providers/types.js';
+import type { ProxyDeps } from './context.js';
+import type { RequestRecord } from './request-record.js';
+
+/**
+ * Gives back what admission reserved and counts the outcome. A success is settled off the critical
+ * path (the promise is not awaited). A failure also decides the cooldown, and callers await it before
+ * answering, so once a client has seen a failure every replica's next admission sees the cooldown.
+ */
+export function settleAttempt(
+  deps: ProxyDeps,
+  record: RequestRecord,
+  deployment: Deployment,
+  ticket: Ticket,
+  usage: Usage | undefined,
+  failure: AttemptFailure | undefined,
+  counted: boolean,
+): Promise<void> {
+  if (usage) {
+    record.promptTokens = usage.promptTokens;
+    record.completionTokens = usage.completionTokens;
+  }
+  const tokens = usage ? usage.promptTokens + usage.completionTokens : failure ? 0 : ticket.tokens;
+  const outcome = !counted ? 'none' : failure ? (isDeploymentFault(failure) ? 'failure' : 'none') : 'success';
+  if (counted)
+    deps.metrics.attempt(record, deployment, failure ? (failure.status ?? 502) : undefined, failure?.kind);
+  const settled = deps.store.settle(ticket, tokens, outcome);
+  if (outcome !== 'failure' || !failure) {
+    settled.catch((error: unknown) => deps.logger.debug({ msg: 'settle failed', err: String(error) }));
+    return Promise.resolve();
+  }
+  return settled
+    .then(async (counts) => {
+      const ms = decideCooldown(deps.cooldown, {
+        failure,
+        groupSize: deps.config.groups.get(deployment.modelGroup)?.length ?? 1,
+        failures: counts.failures,
+        total: counts.total,
+        deploymentCooldownMs: deployment.cooldownTimeMs,
+      });
+      if (ms <= 0) return;
+      await deps.store.coolDown(deps.router.subject(deployment).id, ms);
+      deps.metrics.cooledDown(deployment, failure.status);
+      deps.logger.info({
+        msg: 'deployment cooled down',
+        model_id: deployment.id,
+        model_group: deployment.modelGroup,
+        status: failure.status,
+        cooldown_ms: ms,
+      });
+    })
+    .catch((error: unknown) => deps.logger.warn({ msg: 'failure bookkeeping failed', err: String(error) }));
+}

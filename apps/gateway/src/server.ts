@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { createFleetState, type FleetState } from './fleet/create-store.js';
+import { createApp } from './http/app.js';
+import { createAuthenticator } from './http/authenticate.js';
+import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import type { ProxyDeps } from './proxy/context.js';
+import { createModelRouter } from './proxy/model-router.js';
+import { createUpstreamAgent } from './upstream/client.js';
+import { VERSION } from './version.js';
+
+export interface GatewayServer {
+  readonly port: number;
+  readonly fleet: FleetState;
+  /**
+   * Stops accepting connections, lets in-flight requests (streams included) finish for up to the
+   * grace period, then closes what is left and releases Redis and upstream pools.
+   */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly port: number;
+  readonly host: string;
+}
+
+/** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */
+export async function startGateway(options: StartOptions): Promise<GatewayServer> {
+  const { config, logger } = options;
+  const metrics = createMetrics();
+  const fleet = await createFleetState(config, logger);
+  metrics.watchFleet(() => ({ local: fleet.mode() === 'local', replicas: fleet.liveReplicas() }));
+  const upstream = createUpstreamAgent();
+  const deps: ProxyDeps = {
+    config,
+    authenticate: createAuthenticator(config.masterKey),
+    router: createModelRouter(config),
+    store: fleet.store,
+    upstream,
+    metrics,
+    logger,
+    random: Math.random,
+    cooldown: {
+      cooldownMs: config.cooldownTimeMs,
+      allowedFails: config.allowedFails,
+      disabled: config.disableCooldowns,
+    },
+    replicaId: fleet.replicaId,
+  };
+  let shuttingDown = false;
+  const app = createApp(deps, {
+    readiness: () => ({
+      shuttingDown,
+      cache: fleet.cache,
+      fleetState: fleet.mode(),
+      liveReplicas: fleet.liveReplicas(),
+      version: VERSION,
+    }),
+  });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Longer than common load balancers' idle timeouts, so they close idle connections first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    fleet,
+    async close() {
+      shuttingDown = true;
+      await drain(server, config.shutdownGraceMs);
+      await Promise.allSettled([fleet.close(), upstream.close()]);
+    },
+  };
+}
+
+/** Closes the listener, then idle connections as they become idle, and after `graceMs` everything. */
+async function drain(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const poll = setInterval(() => server.closeIdleConnections(), 50);
+  const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+  server.closeIdleConnections();
+  const result = await Promise.race([closed, deadline]);
+  clearInterval(poll);
+  if (result === 'timeout') {
+    server.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,301 @@
+import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
+import type {
+  Admission,
+  AdmitRequest,
+  FleetStore,
+  Outcome,
+  OutcomeCounts,
+  StoreMode,
+  Subject,
+  SubjectState,
+  Ticket,
+} from './types.js';
+
+export interface MemoryStoreOptions extends WindowOptions {
+  /** Milliseconds since the epoch; injected so tests drive time. @default Date.now */
+  readonly now?: () => number;
+  /** What `mode()` reports: 'shared' when this is the only store, 'local' as Redis's stand-in. @default 'shared' */
+  readonly mode?: StoreMode;
+}
+
+/** Per-subject state: the same structures the Redis scripts keep, in process memory. */
+interface SubjectWindows {
+  /** Admission times, oldest first; `head` marks the first still in the list. */
+  rpmLog: number[];
+  head: number;
+  /** Bucket index → tokens, the counted total, and the oldest counted bucket. */
+  tpm: Map<number, number>;
+  tpmTotal: number;
+  tpmFirst: number | undefined;
+  /** Lease id → expiry. */
+  leases: Map<string, number>;
+  cooldownUntil: number;
+  outcomeMinute: number;
+  ok: number;
+  fail: number;
+}
+
+/**
+ * The in-memory twin of the Redis store, with the same algorithms and answers: the embedded default
+ * for a single replica, and the local fallback while Redis is unreachable.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore {
+  const geo = geometry(options);
+  const now = options.now ?? Date.now;
+  const mode = options.mode ?? 'shared';
+  const subjects = new Map<string, SubjectWindows>();
+  const windows = (id: string): SubjectWindows => {
+    let w = subjects.get(id);
+    if (!w) {
+      w = {
+        rpmLog: [],
+        head: 0,
+        tpm: new Map(),
+        tpmTotal: 0,
+        tpmFirst: undefined,
+        leases: new Map(),
+        cooldownUntil: 0,
+        outcomeMinute: -1,
+        ok: 0,
+        fail: 0,
+      };
+      subjects.set(id, w);
+    }
+    return w;
+  };
+  let sweepAt = 0;
+
+  function admit(request: AdmitRequest): Promise<Admission> {
+    const t = now();
+    if (t >= sweepAt) sweepAt = sweep(subjects, t, geo);
+    const gates = request.gates ?? [];
+    const tokens = Math.max(0, Math.ceil(request.tokens));
+    for (let g = 0; g < gates.length; g++) {
+      const reason = check(windows(gates[g]!.id), gates[g]!, tokens, t, geo, false);
+      if (reason)
+        return Promise.resolve({
+          admitted: false,
+          reason: (['gate_rpm', 'gate_tpm', 'gate_parallel'] as const)[reason.code - 1]!,
+          gateIndex: g,
+          retryAfterMs: reason.waitMs,
+        });
+    }
+    let soonest: number | undefined;
+    let cooling = 0;
+    for (let i = 0; i < request.candidates.length; i++) {
+      const subject = request.candidates[i]!;
+      const reason = check(windows(subject.id), subject, tokens, t, geo, true);
+      if (reason) {
+        if (reason.code === 4) cooling++;
+        if (soonest === undefined || reason.waitMs < soonest) soonest = reason.waitMs;
+        continue;
+      }
+      const reserved = [subject, ...gates];
+      const states = reserved.map((s) => reserve(windows(s.id), s, tokens, request.leaseId, t, geo));
+      const ticket: Ticket = {
+        subjects: reserved,
+        bucket: Math.floor(t / geo.bucketMs),
+        tokens,
+        leaseId: request.leaseId,
+        mode,
+      };
+      return Promise.resolve({ admitted: true, index: i, ticket, states });
+    }
+    const allCooling = request.candidates.length > 0 && cooling === request.candidates.length;
+    return Promise.resolve({
+      admitted: false,
+      reason: allCooling ? 'cooldown' : 'no_capacity',
+      gateIndex: -1,
+      retryAfterMs: soonest ?? 0,
+    });
+  }
+
+  function settle(ticket: Ticket, actualTokens: number, outcome: Outcome): Promise<OutcomeCounts> {
+    const t = now();
+    const delta = Math.max(0, Math.ceil(actualTokens)) - ticket.tokens;
+    const first = Math.floor(t / geo.bucketMs) - geo.k;
+    for (const s of ticket.subjects) {
+      const w = windows(s.id);
+      if (limitArg(s.limits.tpm) > 0 && delta !== 0 && ticket.bucket >= first) {
+        tpmUsed(w, t, geo);
+        if (w.tpmFirst === undefined && delta > 0) w.tpmFirst = first;
+        if (w.tpmFirst !== undefined && ticket.bucket >= w.tpmFirst) {
+          const v = w.tpm.get(ticket.bucket) ?? 0;
+          const d = v + delta < 0 ? -v : delta;
+          w.tpm.set(ticket.bucket, v + d);
+          w.tpmTotal += d;
+        }
+      }
+      w.leases.delete(ticket.leaseId);
+    }
+    const w = windows(ticket.subjects[0]!.id);
+    const minute = Math.floor(t / 60_000);
+    if (w.outcomeMinute !== minute) {
+      if (outcome === 'none') return Promise.resolve({ failures: 0, total: 0 });
+      w.outcomeMinute = minute;
+      w.ok = 0;
+      w.fail = 0;
+    }
+    if (outcome === 'success') w.ok++;
+    else if (outcome === 'failure') w.fail++;
+    return Promise.resolve({ failures: w.fail, total: w.fail + w.ok });
+  }
+
+  return {
+    admit,
+    settle,
+    coolDown(subjectId, ms) {
+      if (ms > 0) {
+        const w = windows(subjectId);
+        w.cooldownUntil = Math.max(w.cooldownUntil, now() + Math.ceil(ms));
+      }
+      return Promise.resolve();
+    },
+    cooldowns(subjectIds) {
+      const t = now();
+      return Promise.resolve(subjectIds.map((id) => Math.max(0, (subjects.get(id)?.cooldownUntil ?? 0) - t)));
+    },
+    mode: () => mode,
+    close: () => Promise.resolve(),
+  };
+}
+
+interface Block {
+  /** 1 rpm, 2 tpm, 3 parallel, 4 cooldown — as admit.lua. */
+  readonly code: 1 | 2 | 3 | 4;
+  readonly waitMs: number;
+}
+
+function check(
+  w: SubjectWindows,
+  s: Subject,
+  tokens: number,
+  t: number,
+  geo: Geometry,
+  candidate: boolean,
+): Block | undefined {
+  if (candidate && w.cooldownUntil > t) return { code: 4, waitMs: w.cooldownUntil - t };
+  const rpm = limitArg(s.limits.rpm);
+  if (rpm > 0) {
+    const used = rpmUsed(w, t, geo);
+    // The admission at position rpm-1 counted from the newest must leave the window first.
+    if (used >= rpm) return { code: 1, waitMs: w.rpmLog[w.rpmLog.length - rpm]! + geo.windowMs - t };
+  }
+  const tpm = limitArg(s.limits.tpm);
+  if (tpm > 0) {
+    const used = tpmUsed(w, t, geo);
+    if (used + tokens > tpm) return { code: 2, waitMs: tpmWait(w, used, tokens, tpm, t, geo) };
+  }
+  const par = limitArg(s.limits.maxParallel);
+  if (par > 0 && inflight(w, t) >= par) return { code: 3, waitMs: 1000 };
+  return undefined;
+}
+
+function reserve(
+  w: SubjectWindows,
+  s: Subject,
+  tokens: number,
+  leaseId: string,
+  t: number,
+  geo: Geometry,
+): SubjectState {
+  const state: { requests?: SubjectState['requests']; tokens?: SubjectState['tokens'] } = {};
+  const rpm = limitArg(s.limits.rpm);
+  if (rpm > 0) {
+    const used = rpmUsed(w, t, geo);
+    const stamp = Math.max(t, w.rpmLog[w.rpmLog.length - 1] ?? 0);
+    w.rpmLog.push(stamp);
+    state.requests = {
+      limit: rpm,
+      remaining: Math.max(rpm - used - 1, 0),
+      resetMs: stamp + geo.windowMs - t,
+    };
+  }
+  const tpm = limitArg(s.limits.tpm);
+  const cur = Math.floor(t / geo.bucketMs);
+  if (tpm > 0) {
+    const used = tpmUsed(w, t, geo);
+    if (tokens > 0) {
+      if (w.tpmFirst === undefined) w.tpmFirst = cur - geo.k;
+      w.tpm.set(cur, (w.tpm.get(cur) ?? 0) + tokens);
+      w.tpmTotal += tokens;
+    }
+    state.tokens = {
+      limit: tpm,
+      remaining: Math.max(tpm - used - tokens, 0),
+      resetMs: (cur + geo.k + 1) * geo.bucketMs - t,
+    };
+  }
+  if (limitArg(s.limits.maxParallel) > 0) w.leases.set(leaseId, t + geo.leaseMs);
+  return state;
+}
+
+function rpmUsed(w: SubjectWindows, t: number, geo: Geometry): number {
+  while (w.head < w.rpmLog.length && w.rpmLog[w.head]! <= t - geo.windowMs) w.head++;
+  // Compact once the dead prefix dominates, so the array stays O(limit).
+  if (w.head > 1024 && w.head * 2 > w.rpmLog.length) {
+    w.rpmLog = w.rpmLog.slice(w.head);
+    w.head = 0;
+  }
+  return w.rpmLog.length - w.head;
+}
+
+function tpmUsed(w: SubjectWindows, t: number, geo: Geometry): number {
+  if (w.tpmFirst === undefined) return 0;
+  const first = Math.floor(t / geo.bucketMs) - geo.k;
+  if (w.tpmFirst >= first) return w.tpmTotal;
+  if (first - w.tpmFirst > geo.k) {
+    w.tpm.clear();
+    w.tpmTotal = 0;
+    w.tpmFirst = undefined;
+    return 0;
+  }
+  for (let b = w.tpmFirst; b < first; b++) {
+    const v = w.tpm.get(b);
+    if (v !== undefined) {
+      w.tpmTotal -= v;
+      w.tpm.delete(b);
+    }
+  }
+  w.tpmFirst = first;
+  return w.tpmTotal;
+}
+
+function tpmWait(
+  w: SubjectWindows,
+  used: number,
+  tokens: number,
+  tpm: number,
+  t: number,
+  geo: Geometry,
+): number {
+  let need = used + tokens - tpm;
+  const cur = Math.floor(t / geo.bucketMs);
+  for (let b = cur - geo.k; b <= cur; b++) {
+    const v = w.tpm.get(b);
+    if (v !== undefined) {
+      need -= v;
+      if (need <= 0) return (b + geo.k + 1) * geo.bucketMs - t;
+    }
+  }
+  return geo.windowMs;
+}
+
+function inflight(w: SubjectWindows, t: number): number {
+  for (const [id, expiry] of w.leases) if (expiry <= t) w.leases.delete(id);
+  return w.leases.size;
+}
+
+/** Drops subjects with nothing left to remember, like Redis TTLs do; returns when to sweep next. */
+function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geometry): number {
+  for (const [id, w] of subjects) {
+    const idle =
+      rpmUsed(w, t, geo) === 0 &&
+      tpmUsed(w, t, geo) === 0 &&
+      inflight(w, t) === 0 &&
+      w.cooldownUntil <= t &&
+      t - w.outcomeMinute * 60_000 > 120_000;
+    if (idle) subjects.delete(id);
+  }
+  return t + geo.windowMs;
+}

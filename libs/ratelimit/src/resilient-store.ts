@@ -1,0 +1,156 @@
+import { createMemoryStore } from './memory-store.js';
+import type { WindowOptions } from './options.js';
+import type { RedisFleetStore } from './redis-store.js';
+import type { Admission, AdmitRequest, FleetStore, OutcomeCounts, StoreMode, Subject } from './types.js';
+
+export interface ResilientStoreOptions extends WindowOptions {
+  readonly redis: RedisFleetStore;
+  /** Checks that Redis answers again (e.g. `() => client.ping()`), while serving locally. */
+  readonly probe: () => Promise<unknown>;
+  /** This replica's name in the heartbeat set; unique per process. */
+  readonly replicaId: string;
+  /** @default 2000 */
+  readonly heartbeatMs?: number;
+  /** Told once per switch, with the reason (for the log line and metrics). */
+  readonly onModeChange?: (mode: StoreMode, reason: string) => void;
+  /** Injected clock for the local store. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The resilient store, plus what health and metrics read from it. */
+export interface ResilientStore extends FleetStore {
+  /** Replicas alive at the last successful heartbeat (at least 1). */
+  readonly liveReplicas: () => number;
+  /** Sends the first heartbeat now, so the replica count is known before traffic arrives. */
+  start(): Promise<void>;
+}
+
+/**
+ * Shared state in Redis while Redis answers; a local limiter while it does not. Any failed or
+ * timed-out Redis call switches this replica to a memory store holding its share of every quota
+ * (limit ÷ live replicas, the count last learned from heartbeats), and a probe switches it back
+ * when Redis answers. A call that timed out may have run on the server, so it is never refunded:
+ * erring toward under-admission keeps the fleet under the providers' quotas.
+ */
+export function createResilientStore(options: ResilientStoreOptions): ResilientStore {
+  const { redis, probe, replicaId } = options;
+  const heartbeatMs = options.heartbeatMs ?? 2_000;
+  let mode: StoreMode = 'shared';
+  let replicas = 1;
+  let local: FleetStore | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
+
+  const toLocal = (reason: string) => {
+    if (mode === 'local') return;
+    mode = 'local';
+    local = createMemoryStore({ ...options, mode: 'local' });
+    options.onModeChange?.('local', reason);
+    probeTimer = setInterval(tryShared, Math.min(500, heartbeatMs));
+    probeTimer.unref();
+  };
+  const toShared = () => {
+    if (mode === 'shared') return;
+    mode = 'shared';
+    local = undefined;
+    if (probeTimer) clearInterval(probeTimer);
+    probeTimer = undefined;
+    options.onModeChange?.('shared', 'redis answers again');
+  };
+  let probing = false;
+  async function tryShared() {
+    if (probing) return;
+    probing = true;
+    try {
+      await probe();
+      replicas = Math.max(1, await redis.heartbeat(replicaId, heartbeatMs * 3));
+      toShared();
+    } catch {
+      // Still away; the next tick tries again.
+    } finally {
+      probing = false;
+    }
+  }
+  async function heartbeat() {
+    if (mode !== 'shared') return;
+    try {
+      replicas = Math.max(1, await redis.heartbeat(replicaId, heartbeatMs * 3));
+    } catch (error) {
+      toLocal(`heartbeat failed: ${describe(error)}`);
+    }
+  }
+  const heartbeatTimer = setInterval(heartbeat, heartbeatMs);
+  heartbeatTimer.unref();
+
+  const share = (s: Subject): Subject => ({
+    id: s.id,
+    limits: {
+      rpm: shareOf(s.limits.rpm, replicas),
+      tpm: shareOf(s.limits.tpm, replicas),
+      maxParallel: shareOf(s.limits.maxParallel, replicas),
+    },
+  });
+  const localAdmit = (request: AdmitRequest): Promise<Admission> =>
+    local!.admit({ ...request, candidates: request.candidates.map(share), gates: request.gates?.map(share) });
+
+  return {
+    async admit(request) {
+      if (mode === 'shared') {
+        try {
+          return await redis.admit(request);
+        } catch (error) {
+          toLocal(`admission failed: ${describe(error)}`);
+        }
+      }
+      return localAdmit(request);
+    },
+    async settle(ticket, actualTokens, outcome): Promise<OutcomeCounts> {
+      if (ticket.mode === 'local') {
+        return local ? local.settle(ticket, actualTokens, outcome) : { failures: 0, total: 0 };
+      }
+      try {
+        return await redis.settle(ticket, actualTokens, outcome);
+      } catch {
+        // The reservation stays counted until its window passes and the lease expires: never refunded twice.
+        return { failures: 0, total: 0 };
+      }
+    },
+    async coolDown(subjectId, ms) {
+      if (mode === 'shared') {
+        try {
+          return await redis.coolDown(subjectId, ms);
+        } catch (error) {
+          toLocal(`cooldown failed: ${describe(error)}`);
+        }
+      }
+      return local!.coolDown(subjectId, ms);
+    },
+    async cooldowns(subjectIds) {
+      if (mode === 'shared') {
+        try {
+          return await redis.cooldowns(subjectIds);
+        } catch (error) {
+          toLocal(`cooldown read failed: ${describe(error)}`);
+        }
+      }
+      return local!.cooldowns(subjectIds);
+    },
+    mode: () => mode,
+    liveReplicas: () => replicas,
+    start: heartbeat,
+    async close() {
+      clearInterval(heartbeatTimer);
+      if (probeTimer) clearInterval(probeTimer);
+      await redis.close();
+    },
+  };
+}
+
+/** This replica's share of a fleet-wide limit: at least 1, so a tiny limit is not turned into none. */
+export function shareOf(limit: number | undefined, replicas: number): number | undefined {
+  if (limit === undefined || limit <= 0) return undefined;
+  return Math.max(1, Math.floor(limit / replicas));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,53 @@
+/**
+ * cooldown.lua — cools a deployment down, never shortening a cooldown already running.
+ * KEYS[1] cooldown STRING (its TTL is the cooldown left)   ARGV[1] cooldown (ms)
+ * Returns the cooldown left afterwards (ms).
+ */
+export const COOLDOWN_LUA = `
+local ms = tonumber(ARGV[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < ms then
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
+  return ms
+end
+return left
+`;
+
+/**
+ * heartbeat.lua — a replica announces itself; returns how many replicas are alive.
+ * KEYS[1] replicas ZSET replica id → expiry (ms, Redis clock)
+ * ARGV[1] replica id   ARGV[2] time to live (ms)
+ */
+export const HEARTBEAT_LUA = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return redis.call('ZCARD', KEYS[1])
+`;
+
+/**
+ * renew.lua — extends the leases of requests still in flight, so only a dead replica's leases expire.
+ * KEYS[i] in-flight ZSET   ARGV[1] lease (ms)   ARGV[i+1] lease id held in KEYS[i]
+ * Returns how many leases were still there to renew.
+ */
+export const RENEW_LUA = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local L = tonumber(ARGV[1])
+local renewed = 0
+for i = 1, #KEYS do
+  renewed = renewed + redis.call('ZADD', KEYS[i], 'XX', 'CH', now + L, ARGV[i + 1])
+  redis.call('PEXPIRE', KEYS[i], L)
+end
+return renewed
+`;
+
+/** A trivial INCR + PEXPIRE script: the yardstick the admission benchmark compares against. */
+export const INCR_LUA = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return n
+`;

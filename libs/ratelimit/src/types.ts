@@ -1,0 +1,119 @@
+/** Limits of one subject. Absent means unlimited. */
+export interface Limits {
+  /** Requests admitted in any rolling window (60 s by default). */
+  readonly rpm?: number | undefined;
+  /** Tokens reserved, then settled to real usage, in the rolling window. */
+  readonly tpm?: number | undefined;
+  /** Requests in flight at once, held by leases that expire if their holder dies. */
+  readonly maxParallel?: number | undefined;
+}
+
+/**
+ * Something limited: a deployment, a virtual key, or a key on one model group. The id is the
+ * caller's (`d:<deployment-id>`, `k:<key-hash>` …) and becomes part of the Redis key names.
+ */
+export interface Subject {
+  readonly id: string;
+  readonly limits: Limits;
+}
+
+export interface AdmitRequest {
+  /** Deployments in preference order: the first that is not cooling down and has room is chosen. */
+  readonly candidates: readonly Subject[];
+  /** Subjects that must all have room as well (a key's windows); reserved with the chosen candidate. */
+  readonly gates?: readonly Subject[] | undefined;
+  /** Tokens to reserve in TPM windows now (an estimate; see `settle`). */
+  readonly tokens: number;
+  /** Names the in-flight lease of this request; unique per request. */
+  readonly leaseId: string;
+}
+
+/** How much of one window is left after an admission, for `x-ratelimit-*` headers. */
+export interface WindowState {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Milliseconds until the window has forgotten everything admitted so far. */
+  readonly resetMs: number;
+}
+
+/** The windows of one reserved subject after admission; absent windows are unlimited. */
+export interface SubjectState {
+  readonly requests?: WindowState | undefined;
+  readonly tokens?: WindowState | undefined;
+}
+
+/** What `settle` needs to give back what admission reserved. Plain data: it may outlive the call. */
+export interface Ticket {
+  /** Reserved subjects: the chosen candidate first, then the gates. */
+  readonly subjects: readonly Subject[];
+  /** The TPM bucket the reservation went into. */
+  readonly bucket: number;
+  readonly tokens: number;
+  readonly leaseId: string;
+  /** Which store issued it, so a ticket from before a switch is settled where it was reserved. */
+  readonly mode: StoreMode;
+}
+
+/** Why nothing was admitted. */
+export type BlockReason =
+  /** A gate (key) is out of requests, tokens or parallel slots. */
+  | 'gate_rpm'
+  | 'gate_tpm'
+  | 'gate_parallel'
+  /** Every candidate is cooling down. */
+  | 'cooldown'
+  /** No candidate has room (some may be cooling down too). */
+  | 'no_capacity';
+
+export type Admission =
+  | {
+      readonly admitted: true;
+      /** Index into `candidates` of the chosen deployment. */
+      readonly index: number;
+      readonly ticket: Ticket;
+      /** States of the chosen candidate, then of each gate, in request order. */
+      readonly states: readonly SubjectState[];
+    }
+  | {
+      readonly admitted: false;
+      readonly reason: BlockReason;
+      /** For gate reasons, which gate. */
+      readonly gateIndex: number;
+      /** Milliseconds until a slot may free; the basis of `retry-after`. */
+      readonly retryAfterMs: number;
+    };
+
+/** How the upstream call went, for the deployment's failure counts. */
+export type Outcome = 'success' | 'failure' | 'none';
+
+/** Failures and calls of a deployment in the current minute, after counting this one. */
+export interface OutcomeCounts {
+  readonly failures: number;
+  readonly total: number;
+}
+
+/** Where the shared state is served from right now. */
+export type StoreMode = 'shared' | 'local';
+
+/**
+ * The fleet's shared state: every window, cooldown and in-flight count. One implementation keeps it
+ * in Redis (every replica sees the same), one in memory (a single replica, or the fallback while
+ * Redis is away). Over-the-limit is a value, never an exception; exceptions mean the store itself
+ * failed.
+ */
+export interface FleetStore {
+  /** Atomically checks gates and candidates and reserves in the gates and the first candidate with room. */
+  admit(request: AdmitRequest): Promise<Admission>;
+  /**
+   * Ends a request: corrects the TPM reservation to `actualTokens`, releases the in-flight lease,
+   * and counts the outcome for the chosen candidate (`ticket.subjects[0]`), returning its counts for
+   * the cooldown decision. Off the client's critical path: callers do not await it before responding.
+   */
+  settle(ticket: Ticket, actualTokens: number, outcome: Outcome): Promise<OutcomeCounts>;
+  /** Cools a candidate subject down for `ms`; a cooldown already running longer is left as it is. */
+  coolDown(subjectId: string, ms: number): Promise<void>;
+  /** Milliseconds of cooldown left for each subject id (0 = available), for health and metrics. */
+  cooldowns(subjectIds: readonly string[]): Promise<number[]>;
+  readonly mode: () => StoreMode;
+  close(): Promise<void>;
+}
