@@ -1,13 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FleetStore } from '@fleetgate/ratelimit';
 import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { createFleetState, type FleetState } from './fleet/create-store.js';
 import { createApp } from './http/app.js';
 import { createAuthenticator } from './http/authenticate.js';
+import type { Readiness } from './http/routes/health.js';
 import type { Logger } from './log.js';
-import { createMetrics } from './metrics.js';
-import type { ProxyDeps } from './proxy/context.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+import type { GatewayEnv, ProxyDeps } from './proxy/context.js';
 import { createModelRouter } from './proxy/model-router.js';
 import { createUpstreamAgent } from './upstream/client.js';
 import { VERSION } from './version.js';
@@ -29,31 +33,61 @@ export interface StartOptions {
   readonly host: string;
 }
 
-/** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */
-export async function startGateway(options: StartOptions): Promise<GatewayServer> {
-  const { config, logger } = options;
-  const metrics = createMetrics();
-  const fleet = await createFleetState(config, logger);
-  metrics.watchFleet(() => ({ local: fleet.mode() === 'local', replicas: fleet.liveReplicas() }));
-  const upstream = createUpstreamAgent();
+export interface AppParts {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly store: FleetStore;
+  readonly replicaId: string;
+  readonly metrics?: GatewayMetrics;
+  readonly readiness?: () => Readiness;
+  /** @default a keep-alive undici Agent */
+  readonly upstream?: Dispatcher;
+}
+
+/** The app and everything its requests share, without a socket: what `app.request()` tests drive. */
+export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps: ProxyDeps } {
+  const { config } = parts;
   const deps: ProxyDeps = {
     config,
     authenticate: createAuthenticator(config.masterKey),
     router: createModelRouter(config),
-    store: fleet.store,
-    upstream,
-    metrics,
-    logger,
+    store: parts.store,
+    upstream: parts.upstream ?? createUpstreamAgent(),
+    metrics: parts.metrics ?? createMetrics(),
+    logger: parts.logger,
     random: Math.random,
     cooldown: {
       cooldownMs: config.cooldownTimeMs,
       allowedFails: config.allowedFails,
       disabled: config.disableCooldowns,
     },
-    replicaId: fleet.replicaId,
+    replicaId: parts.replicaId,
   };
+  const readiness =
+    parts.readiness ??
+    (() => ({
+      shuttingDown: false,
+      cache: 'memory',
+      fleetState: parts.store.mode(),
+      liveReplicas: 1,
+      version: VERSION,
+    }));
+  return { app: createApp(deps, { readiness }), deps };
+}
+
+/** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */
+export async function startGateway(options: StartOptions): Promise<GatewayServer> {
+  const { config, logger } = options;
+  const metrics = createMetrics();
+  const fleet = await createFleetState(config, logger);
+  metrics.watchFleet(() => ({ local: fleet.mode() === 'local', replicas: fleet.liveReplicas() }));
   let shuttingDown = false;
-  const app = createApp(deps, {
+  const { app, deps } = createGatewayApp({
+    config,
+    logger,
+    metrics,
+    store: fleet.store,
+    replicaId: fleet.replicaId,
     readiness: () => ({
       shuttingDown,
       cache: fleet.cache,
@@ -62,6 +96,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
       version: VERSION,
     }),
   });
+  const upstream = deps.upstream;
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Longer than common load balancers' idle timeouts, so they close idle connections first.
   server.keepAliveTimeout = 65_000;

@@ -11,7 +11,7 @@ export function clientKey(header: (name: string) => string | undefined): string 
   const auth = header('authorization');
   if (auth) {
     const trimmed = auth.trim();
-    if (/^bearer\s/i.test(trimmed)) return trimmed.slice(7).trim() || undefined;
+    if (/^bearer(\s|$)/i.test(trimmed)) return trimmed.slice(6).trim() || undefined;
     return trimmed || undefined;
   }
   for (const name of KEY_HEADERS) {

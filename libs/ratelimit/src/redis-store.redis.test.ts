@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describeFleetStore } from './conformance.test-suite.js';
+import { createRedisStore } from './redis-store.js';
+
+const clients: Redis[] = [];
+const client = () => {
+  const c = new Redis(inject('redisUrl'), { enableAutoPipelining: true });
+  clients.push(c);
+  return c;
+};
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit()));
+});
+
+const geo = { windowMs: 1_000, bucketMs: 100, leaseMs: 500 };
+
+describeFleetStore('redis store', async () => ({
+  store: createRedisStore(client(), { ...geo, namespace: `test-${randomUUID()}` }),
+  advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ...geo,
+  exactClock: false,
+}));
+
+describe('redis store', () => {
+  it('admits exactly rpm requests when many replicas race for the last slots', async () => {
+    const namespace = `test-${randomUUID()}`;
+    // Eight clients stand for eight replicas: separate connections, one shared namespace.
+    const stores = Array.from({ length: 8 }, () => createRedisStore(client(), { namespace }));
+    const d = { id: 'd:contended', limits: { rpm: 50 } };
+    const results = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        stores[i % 8]!.admit({ candidates: [d], tokens: 0, leaseId: `l${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.admitted)).toHaveLength(50);
+  });
+
+  it('gives every key it writes a TTL', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const c = client();
+    const store = createRedisStore(c, { namespace, ...geo });
+    const d = { id: 'd:ttl', limits: { rpm: 10, tpm: 1000, maxParallel: 5 } };
+    const gate = { id: 'k:ttl', limits: { rpm: 10, tpm: 1000, maxParallel: 5 } };
+    const a = await store.admit({ candidates: [d], gates: [gate], tokens: 10, leaseId: 'l' });
+    if (!a.admitted) throw new Error('not admitted');
+    await store.settle(a.ticket, 40, 'failure');
+    await store.coolDown(d.id, 5_000);
+    await store.heartbeat('replica-1', 3_000);
+    const keys = (await c.keys(`fleetgate:v1:{${namespace}}:*`)).sort();
+    // Both subjects' rpm and tpm windows, d's cooldown and outcomes, the replica set. The in-flight
+    // sets emptied when the request settled, and Redis deletes empty sets.
+    expect(keys.map((k) => k.split('}:')[1])).toEqual([
+      'cooldown:d:ttl',
+      'outcomes:d:ttl',
+      'replicas',
+      'rpm:d:ttl',
+      'rpm:k:ttl',
+      'tpm:d:ttl',
+      'tpm:k:ttl',
+    ]);
+    const ttls = await Promise.all(keys.map(async (k) => [k, await c.pttl(k)] as const));
+    for (const [key, ttl] of ttls) expect({ key, hasTtl: ttl > 0 }).toEqual({ key, hasTtl: true });
+    await store.close();
+  });
+
+  it("releases a dead replica's in-flight slots when its lease runs out, and renews live ones", async () => {
+    const namespace = `test-${randomUUID()}`;
+    const alive = createRedisStore(client(), { namespace, leaseMs: 600 });
+    const dead = createRedisStore(client(), { namespace, leaseMs: 600 });
+    const d = { id: 'd:lease', limits: { maxParallel: 2 } };
+    expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'live' })).admitted).toBe(true);
+    expect((await dead.admit({ candidates: [d], tokens: 0, leaseId: 'dead' })).admitted).toBe(true);
+    await dead.close(); // stops renewing, as a killed process would
+    expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'x' })).admitted).toBe(false);
+    await new Promise((r) => setTimeout(r, 900));
+    // The dead lease expired; the live one was renewed and still holds its slot.
+    expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'y' })).admitted).toBe(true);
+    expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'z' })).admitted).toBe(false);
+    await alive.close();
+  });
+
+  it('counts live replicas from heartbeats', async () => {
+    const store = createRedisStore(client(), { namespace: `test-${randomUUID()}` });
+    expect(await store.heartbeat('a', 300)).toBe(1);
+    expect(await store.heartbeat('b', 300)).toBe(2);
+    expect(await store.heartbeat('a', 300)).toBe(2);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await store.heartbeat('c', 300)).toBe(1);
+  });
+
+  it('survives SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
+    const c = client();
+    const store = createRedisStore(c, { namespace: `test-${randomUUID()}` });
+    const d = { id: 'd:flush', limits: { rpm: 5 } };
+    expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'a' })).admitted).toBe(true);
+    await c.script('FLUSH');
+    expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'b' })).admitted).toBe(true);
+  });
+
+  it('keeps every key of a namespace in one cluster slot', () => {
+    const store = createRedisStore(client(), { namespace: 'fleet-a' });
+    const keys = [
+      ...store.keys.subject('d:x'),
+      ...store.keys.subject('k:y'),
+      store.keys.outcomes('d:x'),
+      store.keys.replicas,
+    ];
+    expect(new Set(keys.map((k) => k.match(/\{[^}]+\}/)?.[0]))).toEqual(new Set(['{fleet-a}']));
+  });
+});
