@@ -52,6 +52,8 @@ export interface GatewayConfig {
   readonly redis: RedisSettings | undefined;
   /** Longest any request waits on Redis before the replica uses its local share. @default 100 */
   readonly redisCommandTimeoutMs: number;
+  /** How long a dead replica's in-flight slots stay held. @default 30000 */
+  readonly leaseMs: number;
   /** Seconds a stopping replica waits for in-flight requests. @default 25 */
   readonly shutdownGraceMs: number;
   /** One line per warning, printed once at startup. */

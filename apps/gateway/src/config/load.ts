@@ -103,6 +103,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
       positiveInt(env['FLEETGATE_REDIS_TIMEOUT_MS']) ??
       100,
     shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
+    leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
     warnings: warnings(resolved, config, deployments),
   };
 }

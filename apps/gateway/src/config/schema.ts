@@ -143,6 +143,8 @@ export const fleetgateSettingsSchema = z.object({
   redis_command_timeout_ms: positiveCount().optional(),
   /** Seconds a stopping replica waits for in-flight requests; @default 25 */
   shutdown_grace_seconds: nonNegative().optional(),
+  /** Seconds an in-flight slot outlives a replica that died holding it; @default 30 */
+  inflight_lease_seconds: positive().optional(),
 });
 
 export const configSchema = z.object(

@@ -28,7 +28,7 @@ export interface FleetState {
 export async function createFleetState(config: GatewayConfig, logger: Logger): Promise<FleetState> {
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   if (!config.redis) {
-    const store = createMemoryStore();
+    const store = createMemoryStore({ leaseMs: config.leaseMs });
     return {
       store,
       replicaId,
@@ -44,9 +44,10 @@ export async function createFleetState(config: GatewayConfig, logger: Logger): P
   });
   const ready = await waitUntilReady(client, 3_000);
   const store = createResilientStore({
-    redis: createRedisStore(client),
+    redis: createRedisStore(client, { leaseMs: config.leaseMs }),
     probe: () => client.ping(),
     replicaId,
+    leaseMs: config.leaseMs,
     onModeChange: (mode: StoreMode, reason: string) => {
       if (mode === 'local') {
         logger.error({
