@@ -11,6 +11,12 @@ export interface ResilientStoreOptions extends WindowOptions {
   readonly replicaId: string;
   /** @default 2000 */
   readonly heartbeatMs?: number;
+  /**
+   * Consecutive failed calls (timeouts) before the replica switches to local shares. A failed call
+   * is always served locally; one slow reply (a GC pause, a starved CPU) does not flip the replica.
+   * A closed connection switches at once. @default 3
+   */
+  readonly failuresBeforeLocal?: number;
   /** Told once per switch, with the reason (for the log line and metrics). */
   readonly onModeChange?: (mode: StoreMode, reason: string) => void;
   /** Injected clock for the local store. @default Date.now */
@@ -35,20 +41,34 @@ export interface ResilientStore extends FleetStore {
 export function createResilientStore(options: ResilientStoreOptions): ResilientStore {
   const { redis, probe, replicaId } = options;
   const heartbeatMs = options.heartbeatMs ?? 2_000;
+  const failuresBeforeLocal = options.failuresBeforeLocal ?? 3;
   let mode: StoreMode = 'shared';
   let replicas = 1;
+  let failStreak = 0;
   let local: FleetStore | undefined;
   let probeTimer: NodeJS.Timeout | undefined;
+  const localStore = () => {
+    local ??= createMemoryStore({ ...options, mode: 'local' });
+    return local;
+  };
 
   const toLocal = (reason: string) => {
     if (mode === 'local') return;
     mode = 'local';
-    local = createMemoryStore({ ...options, mode: 'local' });
+    localStore();
     options.onModeChange?.('local', reason);
     probeTimer = setInterval(tryShared, Math.min(500, heartbeatMs));
     probeTimer.unref();
   };
+  /** Counts a failed Redis call; switches to local shares when Redis looks gone rather than slow. */
+  const failed = (what: string, error: unknown) => {
+    failStreak++;
+    const message = describe(error);
+    if (failStreak >= failuresBeforeLocal || CONNECTION_GONE.test(message))
+      toLocal(`${what} failed: ${message}`);
+  };
   const toShared = () => {
+    failStreak = 0;
     if (mode === 'shared') return;
     mode = 'shared';
     local = undefined;
@@ -75,7 +95,7 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     try {
       replicas = Math.max(1, await redis.heartbeat(replicaId, heartbeatMs * 3));
     } catch (error) {
-      toLocal(`heartbeat failed: ${describe(error)}`);
+      failed('heartbeat', error);
     }
   }
   const heartbeatTimer = setInterval(heartbeat, heartbeatMs);
@@ -90,15 +110,21 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     },
   });
   const localAdmit = (request: AdmitRequest): Promise<Admission> =>
-    local!.admit({ ...request, candidates: request.candidates.map(share), gates: request.gates?.map(share) });
+    localStore().admit({
+      ...request,
+      candidates: request.candidates.map(share),
+      gates: request.gates?.map(share),
+    });
 
   return {
     async admit(request) {
       if (mode === 'shared') {
         try {
-          return await redis.admit(request);
+          const admission = await redis.admit(request);
+          failStreak = 0;
+          return admission;
         } catch (error) {
-          toLocal(`admission failed: ${describe(error)}`);
+          failed('admission', error);
         }
       }
       return localAdmit(request);
@@ -119,20 +145,20 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
         try {
           return await redis.coolDown(subjectId, ms);
         } catch (error) {
-          toLocal(`cooldown failed: ${describe(error)}`);
+          failed('cooldown', error);
         }
       }
-      return local!.coolDown(subjectId, ms);
+      return localStore().coolDown(subjectId, ms);
     },
     async cooldowns(subjectIds) {
       if (mode === 'shared') {
         try {
           return await redis.cooldowns(subjectIds);
         } catch (error) {
-          toLocal(`cooldown read failed: ${describe(error)}`);
+          failed('cooldown read', error);
         }
       }
-      return local!.cooldowns(subjectIds);
+      return localStore().cooldowns(subjectIds);
     },
     mode: () => mode,
     liveReplicas: () => replicas,
@@ -144,6 +170,9 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     },
   };
 }
+
+/** ioredis's words for a connection that is down (not merely slow): switch to local at once. */
+const CONNECTION_GONE = /isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH/;
 
 /** This replica's share of a fleet-wide limit: at least 1, so a tiny limit is not turned into none. */
 export function shareOf(limit: number | undefined, replicas: number): number | undefined {

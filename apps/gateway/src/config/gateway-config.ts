@@ -50,6 +50,8 @@ export interface GatewayConfig {
   /** @default 10 MiB */
   readonly maxRequestBytes: number;
   readonly redis: RedisSettings | undefined;
+  /** Keys live under `fleetgate:v1:{namespace}:`. @default 'fleetgate' */
+  readonly redisNamespace: string;
   /** Longest any request waits on Redis before the replica uses its local share. @default 100 */
   readonly redisCommandTimeoutMs: number;
   /** How long a dead replica's in-flight slots stay held. @default 30000 */

@@ -98,6 +98,8 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
       (config.general_settings.max_request_size_mb ?? DEFAULT_MAX_REQUEST_MB) * 1024 * 1024,
     ),
     redis,
+    redisNamespace:
+      config.fleetgate_settings.redis_namespace ?? nonEmpty(env['FLEETGATE_REDIS_NAMESPACE']) ?? 'fleetgate',
     redisCommandTimeoutMs:
       config.fleetgate_settings.redis_command_timeout_ms ??
       positiveInt(env['FLEETGATE_REDIS_TIMEOUT_MS']) ??

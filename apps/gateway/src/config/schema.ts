@@ -143,6 +143,10 @@ export const fleetgateSettingsSchema = z.object({
   redis_command_timeout_ms: positiveCount().optional(),
   /** Seconds a stopping replica waits for in-flight requests; @default 25 */
   shutdown_grace_seconds: nonNegative().optional(),
+  /** Separates fleets (or test runs) sharing one Redis; becomes the keys' hash tag; @default fleetgate */
+  redis_namespace: text()
+    .regex(/^[\w.-]{1,64}$/, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' })
+    .optional(),
   /** Seconds an in-flight slot outlives a replica that died holding it; @default 30 */
   inflight_lease_seconds: positive().optional(),
 });

@@ -44,7 +44,7 @@ export async function createFleetState(config: GatewayConfig, logger: Logger): P
   });
   const ready = await waitUntilReady(client, 3_000);
   const store = createResilientStore({
-    redis: createRedisStore(client, { leaseMs: config.leaseMs }),
+    redis: createRedisStore(client, { leaseMs: config.leaseMs, namespace: config.redisNamespace }),
     probe: () => client.ping(),
     replicaId,
     leaseMs: config.leaseMs,
