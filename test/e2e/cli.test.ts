@@ -41,6 +41,15 @@ describe('fleetgate command line', () => {
     );
   });
 
+  it('takes the config path from CONFIG_FILE_PATH as LiteLLM does', async () => {
+    const file = writeConfig('model_list: nope\n');
+    const result = await runGatewayCli([], { CONFIG_FILE_PATH: file });
+    expect(result).toEqual({
+      code: 2,
+      lines: [`fleetgate: ${file}:1 model_list: must be a list of deployments`],
+    });
+  });
+
   it('refuses --workers without Redis, saying why', async () => {
     const file = writeConfig('model_list:\n  - model_name: m\n    litellm_params: { model: openai/x }\n');
     const result = await runGatewayCli(['--config', file, '--num_workers', '2'], { REDIS_URL: '' });

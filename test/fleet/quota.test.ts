@@ -109,6 +109,12 @@ describe('fleet quota', () => {
       .toBe(4);
     const run = await runLoad([gateway.url], fake);
     assertQuotaRespected(run);
+    // A scrape lands on one worker, and reports all four.
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const served = [
+      ...metrics.matchAll(/^litellm_deployment_success_responses_total\{[^}]*\} (\d+)$/gm),
+    ].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(served).toBe(run.results.filter((r) => r.status === 200).length);
     expect(await gateway.stop()).toBe(0);
     await fake.stop();
   }, 60_000);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseCli, USAGE, UsageError } from './cli/args.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
@@ -33,11 +34,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(logLevel(env['LOG_LEVEL']));
-  if (args.workers > 1 && cluster.isPrimary) return runPrimary(args.workers, logger);
   if (cluster.isPrimary) announce(config, logger);
+  if (args.workers > 1 && cluster.isPrimary) return runPrimary(args.workers, logger);
   let server: Awaited<ReturnType<typeof startGateway>>;
   try {
-    server = await startGateway({ config, logger, port: args.port, host: args.host });
+    server = await startGateway({
+      config,
+      logger,
+      port: args.port,
+      host: args.host,
+      keepAliveSeconds: args.keepAliveSeconds,
+    });
   } catch (error) {
     logger.fatal({ msg: 'cannot start', err: String(error) });
     logger.flush();
@@ -78,6 +85,7 @@ function announce(config: GatewayConfig, logger: Logger): void {
 /** `--workers N`: N processes on one port (node:cluster); each is a replica sharing Redis. */
 function runPrimary(workers: number, logger: Logger): void {
   logger.info({ msg: `starting ${workers} workers`, pid: process.pid });
+  serveClusterMetrics();
   let stopping = false;
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {

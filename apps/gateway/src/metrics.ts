@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Deployment } from './config/deployments.js';
 import type { RequestRecord } from './proxy/request-record.js';
 
@@ -23,6 +23,8 @@ const DEPLOYMENT_LABELS = ['litellm_model_name', 'model_id', 'api_base', 'api_pr
 export function createMetrics() {
   const registry = new Registry();
   const reg = { registers: [registry] };
+  // Process metrics (CPU, heap, event-loop lag, open handles): what tells a slow replica apart.
+  collectDefaultMetrics({ register: registry });
   const proxyRequests = new Counter({
     name: 'litellm_proxy_total_requests_metric_total',
     help: 'Requests made to the proxy, by final status',
@@ -92,6 +94,7 @@ export function createMetrics() {
     name: 'litellm_deployment_state',
     help: '0 healthy, 1 partial outage (last call failed), 2 complete outage (cooling down)',
     labelNames: DEPLOYMENT_LABELS,
+    aggregator: 'max',
     ...reg,
   });
   const tokenLabels = [...KEY_LABELS, 'requested_model', 'model'] as const;
@@ -124,18 +127,21 @@ export function createMetrics() {
     name: 'litellm_remaining_requests',
     help: "Requests left in the deployment's rpm window after the last admission (fleet-wide)",
     labelNames: remainingLabels,
+    aggregator: 'min',
     ...reg,
   });
   const remainingTokens = new Gauge({
     name: 'litellm_remaining_tokens',
     help: "Tokens left in the deployment's tpm window after the last admission (fleet-wide)",
     labelNames: remainingLabels,
+    aggregator: 'min',
     ...reg,
   });
   let fleet: () => { local: boolean; replicas: number } = () => ({ local: false, replicas: 1 });
   new Gauge({
     name: 'fleetgate_fleet_state_local',
     help: '1 while this replica limits on its local share because Redis is unreachable, else 0',
+    aggregator: 'max',
     collect() {
       this.set(fleet().local ? 1 : 0);
     },
@@ -144,6 +150,7 @@ export function createMetrics() {
   new Gauge({
     name: 'fleetgate_live_replicas',
     help: 'Replicas alive at the last heartbeat (the divisor of local shares)',
+    aggregator: 'max',
     collect() {
       this.set(fleet().replicas);
     },

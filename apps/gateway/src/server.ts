@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FleetStore } from '@fleetgate/ratelimit';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Dispatcher } from 'undici';
+import { joinClusterMetrics } from './cluster-metrics.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { createFleetState, type FleetState } from './fleet/create-store.js';
 import { createApp } from './http/app.js';
@@ -31,6 +33,8 @@ export interface StartOptions {
   readonly logger: Logger;
   readonly port: number;
   readonly host: string;
+  /** @default 65 */
+  readonly keepAliveSeconds?: number;
 }
 
 export interface AppParts {
@@ -40,6 +44,7 @@ export interface AppParts {
   readonly replicaId: string;
   readonly metrics?: GatewayMetrics;
   readonly readiness?: () => Readiness;
+  readonly gatherMetrics?: () => Promise<string>;
   /** @default a keep-alive undici Agent */
   readonly upstream?: Dispatcher;
 }
@@ -72,13 +77,14 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
       liveReplicas: 1,
       version: VERSION,
     }));
-  return { app: createApp(deps, { readiness }), deps };
+  return { app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics }), deps };
 }
 
 /** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */
 export async function startGateway(options: StartOptions): Promise<GatewayServer> {
   const { config, logger } = options;
   const metrics = createMetrics();
+  const gatherMetrics = cluster.isWorker ? joinClusterMetrics(metrics.registry) : undefined;
   const fleet = await createFleetState(config, logger);
   metrics.watchFleet(() => ({ local: fleet.mode() === 'local', replicas: fleet.liveReplicas() }));
   let shuttingDown = false;
@@ -88,6 +94,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
     metrics,
     store: fleet.store,
     replicaId: fleet.replicaId,
+    gatherMetrics,
     readiness: () => ({
       shuttingDown,
       cache: fleet.cache,
@@ -98,9 +105,11 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
   });
   const upstream = deps.upstream;
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  // Longer than common load balancers' idle timeouts, so they close idle connections first.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  // Longer than the load balancer's idle timeout, so it closes idle connections first and never
+  // sends a request on one the gateway is closing (a 502 at the balancer).
+  const keepAliveMs = (options.keepAliveSeconds ?? 65) * 1000;
+  server.keepAliveTimeout = keepAliveMs;
+  server.headersTimeout = keepAliveMs + 1_000;
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -115,6 +124,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
     fleet,
     async close() {
       shuttingDown = true;
+      // Keep serving while readiness says 503, so load balancers stop sending before the port closes.
+      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       await drain(server, config.shutdownGraceMs);
       await Promise.allSettled([fleet.close(), upstream.close()]);
     },

@@ -86,6 +86,8 @@ describe('redis store', () => {
     expect(await store.heartbeat('a', 300)).toBe(1);
     expect(await store.heartbeat('b', 300)).toBe(2);
     expect(await store.heartbeat('a', 300)).toBe(2);
+    await store.leave('b');
+    expect(await store.heartbeat('a', 300)).toBe(1);
     await new Promise((r) => setTimeout(r, 350));
     expect(await store.heartbeat('c', 300)).toBe(1);
   });

@@ -28,6 +28,8 @@ export interface RedisStoreOptions extends WindowOptions {
 export interface RedisFleetStore extends FleetStore {
   /** Announces this replica for `ttlMs`; returns how many replicas are alive. */
   heartbeat(replicaId: string, ttlMs: number): Promise<number>;
+  /** Removes this replica from the live set at once (a clean shutdown), so the others' shares grow now. */
+  leave(replicaId: string): Promise<void>;
   readonly keys: KeyLayout;
 }
 
@@ -136,6 +138,9 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     },
     async heartbeat(replicaId, ttlMs) {
       return Number(await scripts.fleetgateHeartbeat(keys.replicas, replicaId, ttlMs));
+    },
+    async leave(replicaId) {
+      await client.zrem(keys.replicas, replicaId);
     },
     mode: () => 'shared',
     async close() {

@@ -18,6 +18,7 @@ function flakyRedis(fail: () => Error | undefined): RedisFleetStore {
     coolDown: (id, ms) => guard(() => inner.coolDown(id, ms)),
     cooldowns: (ids) => guard(() => inner.cooldowns(ids)),
     heartbeat: () => guard(() => Promise.resolve(1)),
+    leave: () => guard(() => Promise.resolve()),
     mode: () => 'shared',
     close: () => Promise.resolve(),
     keys: {} as KeyLayout,

@@ -166,6 +166,7 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     async close() {
       clearInterval(heartbeatTimer);
       if (probeTimer) clearInterval(probeTimer);
+      if (mode === 'shared') await redis.leave(replicaId).catch(() => {});
       await redis.close();
     },
   };

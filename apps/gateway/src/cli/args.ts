@@ -9,16 +9,19 @@ export interface ServeArgs {
   readonly port: number;
   readonly host: string;
   readonly workers: number;
+  /** Idle keep-alive seconds; longer than the load balancer's idle timeout. */
+  readonly keepAliveSeconds: number;
 }
 
 export type CliArgs = ServeArgs | { readonly command: 'help' } | { readonly command: 'version' };
 
 export const USAGE = `usage: fleetgate --config FILE [--port 4000] [--host 0.0.0.0] [--workers N]
 
-  --config, -c FILE     LiteLLM config.yaml to serve
-  --port PORT           port to listen on (env PORT; default 4000)
-  --host HOST           address to listen on (env HOST; default 0.0.0.0)
-  --workers N           processes sharing the port (also --num_workers); N > 1 needs Redis
+  --config, -c FILE        LiteLLM config.yaml to serve (env CONFIG_FILE_PATH)
+  --port PORT              port to listen on (env PORT; default 4000)
+  --host HOST              address to listen on (env HOST; default 0.0.0.0)
+  --workers N              processes sharing the port (also --num_workers, env NUM_WORKERS); N > 1 needs Redis
+  --keepalive_timeout S    idle keep-alive seconds, above your load balancer's (default 65)
   --version, --help
 
 environment: REDIS_URL (or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD), LITELLM_MASTER_KEY, LOG_LEVEL`;
@@ -40,6 +43,7 @@ export function parseCli(
         host: { type: 'string' },
         workers: { type: 'string' },
         num_workers: { type: 'string' },
+        keepalive_timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -49,14 +53,20 @@ export function parseCli(
   }
   if (values['help']) return { command: 'help' };
   if (values['version']) return { command: 'version' };
-  const config = values['config'];
+  const config = values['config'] ?? env['CONFIG_FILE_PATH'];
   if (typeof config !== 'string' || config === '')
     throw new UsageError('--config FILE is required (see fleetgate --help)');
   const port = integer('--port', (values['port'] as string | undefined) ?? env['PORT'] ?? '4000', 0, 65535);
   const host = (values['host'] as string | undefined) ?? env['HOST'] ?? '0.0.0.0';
-  const workersText = (values['workers'] ?? values['num_workers'] ?? '1') as string;
+  const workersText = (values['workers'] ?? values['num_workers'] ?? env['NUM_WORKERS'] ?? '1') as string;
   const workers = integer('--workers', workersText, 1, 256);
-  return { command: 'serve', config, port, host, workers };
+  const keepAliveSeconds = integer(
+    '--keepalive_timeout',
+    (values['keepalive_timeout'] as string | undefined) ?? '65',
+    1,
+    3600,
+  );
+  return { command: 'serve', config, port, host, workers, keepAliveSeconds };
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

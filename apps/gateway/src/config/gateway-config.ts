@@ -3,7 +3,8 @@ import type { ROUTING_STRATEGIES } from './schema.js';
 
 /** Where the shared fleet state lives; absent means the in-memory store of a single replica. */
 export type RedisSettings =
-  | { readonly kind: 'url'; readonly url: string }
+  /** `password` is REDIS_PASSWORD / redis_password, used when the URL carries none. */
+  | { readonly kind: 'url'; readonly url: string; readonly password: string | undefined }
   | {
       readonly kind: 'host';
       readonly host: string;
@@ -56,6 +57,8 @@ export interface GatewayConfig {
   readonly redisCommandTimeoutMs: number;
   /** How long a dead replica's in-flight slots stay held. @default 30000 */
   readonly leaseMs: number;
+  /** Serving on with readiness 503 after SIGTERM, before the port closes. @default 0 */
+  readonly shutdownDelayMs: number;
   /** Seconds a stopping replica waits for in-flight requests. @default 25 */
   readonly shutdownGraceMs: number;
   /** One line per warning, printed once at startup. */

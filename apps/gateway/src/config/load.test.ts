@@ -215,7 +215,17 @@ describe('config values', () => {
       REDIS_URL: 'redis://r:6379',
     });
     expect(fromEnv.masterKey).toBe('sk-env');
-    expect(fromEnv.redis).toEqual({ kind: 'url', url: 'redis://r:6379' });
+    expect(fromEnv.redis).toEqual({ kind: 'url', url: 'redis://r:6379', password: undefined });
+    const withPassword = parseConfig('c.yaml', minimal('model: openai/x'), {
+      REDIS_URL: 'redis://r:6379',
+      REDIS_PASSWORD: 'pw',
+    });
+    expect(withPassword.redis).toEqual({ kind: 'url', url: 'redis://r:6379', password: 'pw' });
+    const inUrl = parseConfig('c.yaml', minimal('model: openai/x'), {
+      REDIS_URL: 'redis://:url-pw@r:6379',
+      REDIS_PASSWORD: 'pw',
+    });
+    expect(inUrl.redis).toEqual({ kind: 'url', url: 'redis://:url-pw@r:6379', password: undefined });
     const sentinel = parseConfig('c.yaml', minimal('model: openai/x'), {
       REDIS_SENTINEL_NODES: 's1:26379,s2:26379',
       REDIS_SERVICE_NAME: 'main',

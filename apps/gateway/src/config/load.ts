@@ -105,6 +105,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
       positiveInt(env['FLEETGATE_REDIS_TIMEOUT_MS']) ??
       100,
     shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
+    shutdownDelayMs: (config.fleetgate_settings.shutdown_delay_seconds ?? 0) * 1000,
     leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
     warnings: warnings(resolved, config, deployments),
   };
@@ -186,7 +187,7 @@ function redisSettings(
       });
       return undefined;
     }
-    return { kind: 'url', url };
+    return { kind: 'url', url, password: URL.canParse(url) && new URL(url).password ? undefined : password };
   }
   const cluster = nonEmpty(env['REDIS_CLUSTER_NODES']);
   if (cluster)

@@ -141,6 +141,8 @@ export const generalSettingsSchema = z.object({
 export const fleetgateSettingsSchema = z.object({
   /** Longest a request waits on Redis before this replica uses its local share; @default 100 */
   redis_command_timeout_ms: positiveCount().optional(),
+  /** Seconds a stopping replica keeps serving with readiness 503 before closing its port; @default 0 */
+  shutdown_delay_seconds: nonNegative().optional(),
   /** Seconds a stopping replica waits for in-flight requests; @default 25 */
   shutdown_grace_seconds: nonNegative().optional(),
   /** Separates fleets (or test runs) sharing one Redis; becomes the keys' hash tag; @default fleetgate */

@@ -18,7 +18,7 @@ export function createRedisClient(settings: RedisSettings, commandTimeoutMs: num
   };
   switch (settings.kind) {
     case 'url':
-      return new Redis(settings.url, common);
+      return new Redis(settings.url, settings.password ? { ...common, password: settings.password } : common);
     case 'host':
       return new Redis({ ...common, host: settings.host, port: settings.port, password: settings.password });
     case 'sentinel':

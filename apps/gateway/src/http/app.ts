@@ -11,6 +11,8 @@ import { registerModelRoutes } from './routes/models.js';
 export interface AppOptions {
   /** What `/health/readiness` reports (store mode, shutdown). */
   readonly readiness: () => Readiness;
+  /** The process group's metrics, under `--workers`. */
+  readonly gatherMetrics?: (() => Promise<string>) | undefined;
 }
 
 /**
@@ -34,7 +36,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
   }
   registerModelRoutes(app, deps);
   registerHealthRoutes(app, options.readiness);
-  registerMetricsRoute(app, deps);
+  registerMetricsRoute(app, deps, options.gatherMetrics);
 
   app.notFound((c) => {
     const error = new GatewayError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
