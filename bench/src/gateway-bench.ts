@@ -1,0 +1,422 @@
+/**
+ * The gateway benchmark: the same load, measured four ways in one run, against one fake upstream:
+ *   direct   → fake-llm itself (what the client would see with no proxy at all)
+ *   bare     → bench/dist/bare-proxy.js (parse once, set model, forward: the floor)
+ *   Fleetgate, Redis off (in-memory fleet store)
+ *   Fleetgate, Redis on  (REDIS_URL; admission and settlement are Redis scripts)
+ * Each with a closed loop (saturation) and an open loop (fixed rate, latency from schedule). The load
+ * generator runs in its own process; CPU per request is read from /proc for the proxy, the fake
+ * upstream and (INFO cpu) Redis across the measured interval.
+ *
+ *   node bench/dist/gateway-bench.js [--connections 64] [--duration 10] [--rate 500] [--warmup 2] [--no-redis]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { treeCpuMicros } from './cpu.js';
+import { type LoadOptions, type LoadResult, runLoadInChild } from './load.js';
+import { locustBody } from './payload.js';
+import {
+  isMain,
+  type Started,
+  smoke,
+  startBareProxy,
+  startFakeLlm,
+  startGateway as startFleetgate,
+} from './procs.js';
+import { fmt, mdTable } from './stats.js';
+
+export interface GatewayBenchOptions {
+  readonly connections: number;
+  readonly durationS: number;
+  readonly rate: number;
+  readonly warmupS: number;
+  /** Redis for the "Redis on" variant; undefined skips it. */
+  readonly redisUrl: string | undefined;
+  /** Why Redis is skipped, for the report. */
+  readonly redisSkipReason?: string | undefined;
+  readonly log: (line: string) => void;
+}
+
+export interface Measured {
+  readonly load: LoadResult;
+  /** CPU µs per completed request, over the measured interval. */
+  readonly proxyCpu: number | undefined;
+  readonly fakeCpu: number;
+  readonly redisCpu: number | undefined;
+}
+
+export interface TargetRun {
+  readonly key: 'direct' | 'bare' | 'off' | 'on';
+  readonly label: string;
+  readonly closed: Measured;
+  readonly open: Measured;
+}
+
+export interface GatewayBenchResult {
+  readonly options: Omit<GatewayBenchOptions, 'log'>;
+  readonly runs: TargetRun[];
+}
+
+const API_KEY = 'sk-1234';
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
+
+/** Fleetgate's config: the seed's, plus rpm/tpm high enough never to bind, so admission does real work. */
+function configYaml(fakeUrl: string, deploymentId: string): string {
+  return `model_list:
+  - model_name: fake-openai-endpoint
+    litellm_params:
+      model: aiohttp_openai/any
+      api_base: ${fakeUrl}/chat/completions
+      api_key: "test"
+      rpm: 100000000
+      tpm: 10000000000
+    model_info:
+      id: ${deploymentId}
+general_settings:
+  master_key: ${API_KEY}
+`;
+}
+
+async function redisCpuMicros(redis: Redis | undefined): Promise<number | undefined> {
+  if (!redis) return undefined;
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1e6;
+}
+
+/** Runs one load against `url`, reading the processes' CPU at the start and end of the measured interval. */
+async function measure(
+  options: GatewayBenchOptions,
+  mode: 'closed' | 'open',
+  url: string,
+  fake: Started,
+  proxy: Started | undefined,
+  redis: Redis | undefined,
+): Promise<Measured> {
+  const load: LoadOptions = {
+    url,
+    mode,
+    connections: mode === 'closed' ? options.connections : 256,
+    rate: options.rate,
+    durationS: options.durationS,
+    warmupS: options.warmupS,
+    apiKey: API_KEY,
+  };
+  let proxy0 = 0;
+  let proxy1 = 0;
+  let fake0 = 0;
+  let fake1 = 0;
+  let redis0: Promise<number | undefined> = Promise.resolve(undefined);
+  let redis1: Promise<number | undefined> = Promise.resolve(undefined);
+  const result = await runLoadInChild(load, {
+    onStart: () => {
+      proxy0 = proxy ? treeCpuMicros(proxy.pid) : 0;
+      fake0 = treeCpuMicros(fake.pid);
+      redis0 = redisCpuMicros(redis);
+    },
+    onEnd: () => {
+      proxy1 = proxy ? treeCpuMicros(proxy.pid) : 0;
+      fake1 = treeCpuMicros(fake.pid);
+      redis1 = redisCpuMicros(redis);
+    },
+  });
+  const completed = result.ok + Object.values(result.errors).reduce((a, b) => a + b, 0);
+  const [r0, r1] = await Promise.all([redis0, redis1]);
+  return {
+    load: result,
+    proxyCpu: proxy ? (proxy1 - proxy0) / completed : undefined,
+    fakeCpu: (fake1 - fake0) / completed,
+    redisCpu: r0 !== undefined && r1 !== undefined ? (r1 - r0) / completed : undefined,
+  };
+}
+
+async function measureTarget(
+  options: GatewayBenchOptions,
+  key: TargetRun['key'],
+  label: string,
+  url: string,
+  fake: Started,
+  proxy: Started | undefined,
+  redis: Redis | undefined,
+): Promise<TargetRun> {
+  await smoke(url, locustBody(), HEADERS);
+  options.log(`  ${label}: closed loop, ${options.connections} connections, ${options.durationS} s …`);
+  const closed = await measure(options, 'closed', url, fake, proxy, redis);
+  options.log(
+    `    ${fmt(closed.load.rps)} req/s, p50 ${fmt(closed.load.latency.p50, 2)} ms, p99 ${fmt(closed.load.latency.p99, 2)} ms`,
+  );
+  options.log(`  ${label}: open loop, ${options.rate} req/s, ${options.durationS} s …`);
+  const open = await measure(options, 'open', url, fake, proxy, redis);
+  options.log(
+    `    ${fmt(open.load.rps)} req/s, p50 ${fmt(open.load.latency.p50, 2)} ms, p99 ${fmt(open.load.latency.p99, 2)} ms`,
+  );
+  return { key, label, closed, open };
+}
+
+export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-bench-'));
+  const runs: TargetRun[] = [];
+  let fake: Started | undefined;
+  let proxy: Started | undefined;
+  let redis: Redis | undefined;
+  try {
+    fake = await startFakeLlm(0);
+    const upstream = `${fake.url}/chat/completions`;
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, configYaml(fake.url, `bench-${randomUUID().slice(0, 8)}`));
+    options.log(`fake-llm at ${fake.url} (pid ${fake.pid}, latency 0 ms)`);
+
+    runs.push(
+      await measureTarget(options, 'direct', 'direct (fake-llm)', upstream, fake, undefined, undefined),
+    );
+
+    proxy = await startBareProxy(upstream);
+    options.log(`bare proxy at ${proxy.url} (pid ${proxy.pid})`);
+    runs.push(
+      await measureTarget(
+        options,
+        'bare',
+        'bare proxy',
+        `${proxy.url}/chat/completions`,
+        fake,
+        proxy,
+        undefined,
+      ),
+    );
+    await proxy.stop();
+
+    proxy = await startFleetgate({ config, logLevel: 'info' });
+    options.log(`Fleetgate (Redis off) at ${proxy.url} (pid ${proxy.pid})`);
+    runs.push(
+      await measureTarget(
+        options,
+        'off',
+        'Fleetgate, Redis off',
+        `${proxy.url}/chat/completions`,
+        fake,
+        proxy,
+        undefined,
+      ),
+    );
+    await proxy.stop();
+
+    if (options.redisUrl) {
+      redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      proxy = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
+      options.log(`Fleetgate (Redis on, ${options.redisUrl}) at ${proxy.url} (pid ${proxy.pid})`);
+      runs.push(
+        await measureTarget(
+          options,
+          'on',
+          'Fleetgate, Redis on',
+          `${proxy.url}/chat/completions`,
+          fake,
+          proxy,
+          redis,
+        ),
+      );
+      await proxy.stop();
+    } else {
+      options.log(`Fleetgate (Redis on): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`);
+    }
+  } finally {
+    await proxy?.stop();
+    await fake?.stop();
+    redis?.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { log: _log, ...rest } = options;
+  return { options: rest, runs };
+}
+
+const verdict = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'PASS' : 'FAIL');
+const errorsOf = (r: LoadResult) => {
+  const e = Object.entries(r.errors);
+  return e.length ? e.map(([k, v]) => `${k}×${v}`).join(' ') : '0';
+};
+
+/** Markdown: closed-loop table, open-loop table, ratios against the targets. */
+export function gatewayReport(result: GatewayBenchResult): string {
+  const { options, runs } = result;
+  const by = (k: TargetRun['key']) => runs.find((r) => r.key === k);
+  const closedRows = runs.map((r) => [
+    r.label,
+    fmt(r.closed.load.rps),
+    fmt(r.closed.load.latency.p50, 2),
+    fmt(r.closed.load.latency.p99, 2),
+    fmt(r.closed.proxyCpu),
+    fmt(r.closed.fakeCpu),
+    fmt(r.closed.redisCpu),
+    fmt(r.closed.load.clientCpuUsPerReq),
+    errorsOf(r.closed.load),
+  ]);
+  const openRows = runs.map((r) => [
+    r.label,
+    fmt(r.open.load.rps),
+    fmt(r.open.load.latency.p50, 2),
+    fmt(r.open.load.latency.p90, 2),
+    fmt(r.open.load.latency.p99, 2),
+    fmt(r.open.load.latency.max, 2),
+    fmt(r.open.load.service?.p50, 2),
+    fmt(r.open.proxyCpu),
+    fmt(r.open.redisCpu),
+    errorsOf(r.open.load),
+  ]);
+  const direct = by('direct');
+  const bare = by('bare');
+  const off = by('off');
+  const on = by('on');
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+  const tput = ratio(off?.closed.load.rps, bare?.closed.load.rps);
+  const cpu = ratio(off?.closed.proxyCpu, bare?.closed.proxyCpu);
+  const redisTput = ratio(on?.closed.load.rps, off?.closed.load.rps);
+  const redisCpu = ratio(on?.closed.proxyCpu, off?.closed.proxyCpu);
+  const added = (r: TargetRun | undefined) =>
+    r && direct ? r.open.load.latency.p50 - direct.open.load.latency.p50 : undefined;
+  const addedSvc = (r: TargetRun | undefined) =>
+    r?.open.load.service && direct?.open.load.service
+      ? r.open.load.service.p50 - direct.open.load.service.p50
+      : undefined;
+  const pct = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v * 100, 1)} %`);
+  const ms = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v, 3)} ms`);
+  const ratioRows = [
+    [
+      'Fleetgate (Redis off) / bare proxy, throughput',
+      pct(tput),
+      '≥ 80 %',
+      verdict(tput !== undefined ? tput >= 0.8 : undefined),
+    ],
+    ['Fleetgate (Redis off) / bare proxy, CPU per request', cpu ? `${fmt(cpu, 2)}×` : '—', '—', 'info'],
+    [
+      'Redis on / Redis off, throughput',
+      pct(redisTput),
+      '≥ 85 %',
+      on ? verdict(redisTput !== undefined && redisTput >= 0.85) : 'skipped',
+    ],
+    ['Redis on / Redis off, gateway CPU per request', redisCpu ? `${fmt(redisCpu, 2)}×` : '—', '—', 'info'],
+    [
+      `added p50 at ${options.rate} req/s: Fleetgate (Redis off) − direct`,
+      ms(added(off)),
+      '< 1 ms',
+      verdict(added(off) !== undefined ? added(off)! < 1 : undefined),
+    ],
+    [
+      `added p50 at ${options.rate} req/s: Fleetgate (Redis on) − direct`,
+      ms(added(on)),
+      '< 1 ms',
+      on ? verdict(added(on) !== undefined ? added(on)! < 1 : undefined) : 'skipped',
+    ],
+    [`added p50 at ${options.rate} req/s: bare proxy − direct`, ms(added(bare)), '— (the floor)', 'info'],
+    [
+      `added p50 service time (from actual send): Fleetgate (Redis off) / (Redis on) / bare − direct`,
+      `${ms(addedSvc(off))} / ${ms(addedSvc(on))} / ${ms(addedSvc(bare))}`,
+      '—',
+      'info',
+    ],
+  ];
+  return [
+    `### Closed loop: ${options.connections} connections, ${options.durationS} s measured after ${options.warmupS} s warm-up`,
+    '',
+    mdTable(
+      [
+        'target',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'proxy CPU-µs/req',
+        'fake-llm CPU-µs/req',
+        'Redis CPU-µs/req',
+        'client CPU-µs/req',
+        'errors',
+      ],
+      closedRows,
+    ),
+    '',
+    `### Open loop: ${options.rate} req/s for ${options.durationS} s after ${options.warmupS} s warm-up (latency from the scheduled send time)`,
+    '',
+    mdTable(
+      [
+        'target',
+        'req/s',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'max ms',
+        'svc p50 ms',
+        'proxy CPU-µs/req',
+        'Redis CPU-µs/req',
+        'errors',
+      ],
+      openRows,
+    ),
+    '',
+    '### Ratios (compare within this run only)',
+    '',
+    mdTable(['ratio', 'value', 'target', 'verdict'], ratioRows),
+    '',
+    'Fleetgate runs with `LOG_LEVEL=info` (one JSON log line per request, stdout to /dev/null) and a deployment ' +
+      'with `rpm: 100000000`, `tpm: 10000000000` in both variants, so admission does real work; the only ' +
+      'difference between "Redis off" and "Redis on" is the store (in-memory vs `REDIS_URL`). ' +
+      "Payload: the seed locustfile's (~16 KB, fresh uuid per request). fake-llm answers with 0 ms latency." +
+      (on ? '' : ` Redis on: skipped (${options.redisSkipReason ?? 'no Redis'}).`),
+  ].join('\n');
+}
+
+export function parseGatewayArgs(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      connections: { type: 'string', default: '64' },
+      duration: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '500' },
+      warmup: { type: 'string', default: '2' },
+      'no-redis': { type: 'boolean', default: false },
+    },
+  });
+  return {
+    connections: Number(values.connections),
+    durationS: Number(values.duration),
+    rate: Number(values.rate),
+    warmupS: Number(values.warmup),
+    noRedis: values['no-redis'],
+  };
+}
+
+/** REDIS_URL (or redis://127.0.0.1:6379) if it answers PING within a second, else why not. */
+export async function findRedis(): Promise<{ url: string | undefined; reason: string | undefined }> {
+  const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return { url, reason: undefined };
+  } catch (error) {
+    return { url: undefined, reason: `no Redis answers at ${url} (${(error as Error).message})` };
+  } finally {
+    client.disconnect();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const args = parseGatewayArgs(process.argv.slice(2));
+  const redis = args.noRedis ? { url: undefined, reason: '--no-redis' } : await findRedis();
+  const result = await runGatewayBench({
+    ...args,
+    redisUrl: redis.url,
+    redisSkipReason: redis.reason,
+    log: (line) => console.log(line),
+  });
+  console.log(`\n${gatewayReport(result)}`);
+}
