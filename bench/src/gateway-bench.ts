@@ -34,6 +34,12 @@ export interface GatewayBenchOptions {
   readonly durationS: number;
   readonly rate: number;
   readonly warmupS: number;
+  /**
+   * Closed-loop rounds. Each round measures every target in turn with all of them running, and the
+   * ratios are the medians of the per-round ratios: a noisy neighbour slowing the machine for a few
+   * seconds then hits one round of every target, not one target of the run. @default 3
+   */
+  readonly rounds?: number;
   /** Redis for the "Redis on" variant; undefined skips it. */
   readonly redisUrl: string | undefined;
   /** Why Redis is skipped, for the report. */
@@ -52,7 +58,10 @@ export interface Measured {
 export interface TargetRun {
   readonly key: 'direct' | 'bare' | 'off' | 'on';
   readonly label: string;
+  /** The closed-loop round with the median throughput. */
   readonly closed: Measured;
+  /** Every closed-loop round, in order (round i of every target ran back to back). */
+  readonly rounds: Measured[];
   readonly open: Measured;
 }
 
@@ -134,104 +143,95 @@ async function measure(
   };
 }
 
-async function measureTarget(
-  options: GatewayBenchOptions,
-  key: TargetRun['key'],
-  label: string,
-  url: string,
-  fake: Started,
-  proxy: Started | undefined,
-  redis: Redis | undefined,
-): Promise<TargetRun> {
-  await smoke(url, locustBody(), HEADERS);
-  options.log(`  ${label}: closed loop, ${options.connections} connections, ${options.durationS} s …`);
-  const closed = await measure(options, 'closed', url, fake, proxy, redis);
-  options.log(
-    `    ${fmt(closed.load.rps)} req/s, p50 ${fmt(closed.load.latency.p50, 2)} ms, p99 ${fmt(closed.load.latency.p99, 2)} ms`,
-  );
-  options.log(`  ${label}: open loop, ${options.rate} req/s, ${options.durationS} s …`);
-  const open = await measure(options, 'open', url, fake, proxy, redis);
-  options.log(
-    `    ${fmt(open.load.rps)} req/s, p50 ${fmt(open.load.latency.p50, 2)} ms, p99 ${fmt(open.load.latency.p99, 2)} ms`,
-  );
-  return { key, label, closed, open };
+interface Target {
+  readonly key: TargetRun['key'];
+  readonly label: string;
+  readonly url: string;
+  readonly proxy: Started | undefined;
+  readonly redis: Redis | undefined;
 }
+
+const medianBy = (xs: Measured[]) =>
+  [...xs].sort((a, b) => a.load.rps - b.load.rps)[Math.floor(xs.length / 2)]!;
 
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-bench-'));
-  const runs: TargetRun[] = [];
-  let fake: Started | undefined;
-  let proxy: Started | undefined;
+  const started: Started[] = [];
   let redis: Redis | undefined;
   try {
-    fake = await startFakeLlm(0);
+    const fake = await startFakeLlm(0);
+    started.push(fake);
     const upstream = `${fake.url}/chat/completions`;
     const config = join(dir, 'config.yaml');
     writeFileSync(config, configYaml(fake.url, `bench-${randomUUID().slice(0, 8)}`));
     options.log(`fake-llm at ${fake.url} (pid ${fake.pid}, latency 0 ms)`);
-
-    runs.push(
-      await measureTarget(options, 'direct', 'direct (fake-llm)', upstream, fake, undefined, undefined),
-    );
-
-    proxy = await startBareProxy(upstream);
-    options.log(`bare proxy at ${proxy.url} (pid ${proxy.pid})`);
-    runs.push(
-      await measureTarget(
-        options,
-        'bare',
-        'bare proxy',
-        `${proxy.url}/chat/completions`,
-        fake,
-        proxy,
-        undefined,
-      ),
-    );
-    await proxy.stop();
-
-    proxy = await startFleetgate({ config, logLevel: 'info' });
-    options.log(`Fleetgate (Redis off) at ${proxy.url} (pid ${proxy.pid})`);
-    runs.push(
-      await measureTarget(
-        options,
-        'off',
-        'Fleetgate, Redis off',
-        `${proxy.url}/chat/completions`,
-        fake,
-        proxy,
-        undefined,
-      ),
-    );
-    await proxy.stop();
-
+    const targets: Target[] = [
+      { key: 'direct', label: 'direct (fake-llm)', url: upstream, proxy: undefined, redis: undefined },
+    ];
+    const bare = await startBareProxy(upstream);
+    started.push(bare);
+    targets.push({
+      key: 'bare',
+      label: 'bare proxy',
+      url: `${bare.url}/chat/completions`,
+      proxy: bare,
+      redis: undefined,
+    });
+    const off = await startFleetgate({ config, logLevel: 'info' });
+    started.push(off);
+    targets.push({
+      key: 'off',
+      label: 'Fleetgate, Redis off',
+      url: `${off.url}/chat/completions`,
+      proxy: off,
+      redis: undefined,
+    });
     if (options.redisUrl) {
       redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
-      proxy = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
-      options.log(`Fleetgate (Redis on, ${options.redisUrl}) at ${proxy.url} (pid ${proxy.pid})`);
-      runs.push(
-        await measureTarget(
-          options,
-          'on',
-          'Fleetgate, Redis on',
-          `${proxy.url}/chat/completions`,
-          fake,
-          proxy,
-          redis,
-        ),
-      );
-      await proxy.stop();
+      const on = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
+      started.push(on);
+      targets.push({
+        key: 'on',
+        label: 'Fleetgate, Redis on',
+        url: `${on.url}/chat/completions`,
+        proxy: on,
+        redis,
+      });
     } else {
       options.log(`Fleetgate (Redis on): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`);
     }
+    for (const t of targets) {
+      await smoke(t.url, locustBody(), HEADERS);
+      options.log(`${t.label}: ${t.proxy ? `pid ${t.proxy.pid}, ` : ''}${t.url}`);
+    }
+
+    const rounds = options.rounds ?? 3;
+    const closed = new Map<TargetRun['key'], Measured[]>(targets.map((t) => [t.key, []]));
+    for (let r = 1; r <= rounds; r++) {
+      for (const t of targets) {
+        const m = await measure(options, 'closed', t.url, fake, t.proxy, t.redis);
+        closed.get(t.key)!.push(m);
+        options.log(
+          `  round ${r}/${rounds} closed loop, ${t.label}: ${fmt(m.load.rps)} req/s, ${fmt(m.proxyCpu)} proxy CPU-µs/req`,
+        );
+      }
+    }
+    const runs: TargetRun[] = [];
+    for (const t of targets) {
+      options.log(`  open loop, ${options.rate} req/s, ${t.label} …`);
+      const open = await measure(options, 'open', t.url, fake, t.proxy, t.redis);
+      options.log(`    p50 ${fmt(open.load.latency.p50, 2)} ms, p99 ${fmt(open.load.latency.p99, 2)} ms`);
+      const all = closed.get(t.key)!;
+      runs.push({ key: t.key, label: t.label, closed: medianBy(all), rounds: all, open });
+    }
+    const { log: _log, ...rest } = options;
+    return { options: rest, runs };
   } finally {
-    await proxy?.stop();
-    await fake?.stop();
+    for (const p of started.reverse()) await p.stop();
     redis?.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }
-  const { log: _log, ...rest } = options;
-  return { options: rest, runs };
 }
 
 const verdict = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'PASS' : 'FAIL');
@@ -273,10 +273,23 @@ export function gatewayReport(result: GatewayBenchResult): string {
   const on = by('on');
   const ratio = (a: number | undefined, b: number | undefined) =>
     a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
-  const tput = ratio(off?.closed.load.rps, bare?.closed.load.rps);
-  const cpu = ratio(off?.closed.proxyCpu, bare?.closed.proxyCpu);
-  const redisTput = ratio(on?.closed.load.rps, off?.closed.load.rps);
-  const redisCpu = ratio(on?.closed.proxyCpu, off?.closed.proxyCpu);
+  /** The median over rounds of a/b, each pair measured back to back in the same round. */
+  const perRound = (
+    a: TargetRun | undefined,
+    b: TargetRun | undefined,
+    pick: (m: Measured) => number | undefined,
+  ) => {
+    if (!a || !b) return undefined;
+    const xs = a.rounds
+      .map((m, i) => ratio(pick(m), b.rounds[i] ? pick(b.rounds[i]!) : undefined))
+      .filter((x): x is number => x !== undefined)
+      .sort((x, y) => x - y);
+    return xs.length ? xs[Math.floor(xs.length / 2)] : undefined;
+  };
+  const tput = perRound(off, bare, (m) => m.load.rps);
+  const cpu = perRound(off, bare, (m) => m.proxyCpu);
+  const redisTput = perRound(on, off, (m) => m.load.rps);
+  const redisCpu = perRound(on, off, (m) => m.proxyCpu);
   const added = (r: TargetRun | undefined) =>
     r && direct ? r.open.load.latency.p50 - direct.open.load.latency.p50 : undefined;
   const addedSvc = (r: TargetRun | undefined) =>
@@ -321,7 +334,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
     ],
   ];
   return [
-    `### Closed loop: ${options.connections} connections, ${options.durationS} s measured after ${options.warmupS} s warm-up`,
+    `### Closed loop: ${options.connections} connections, ${options.durationS} s measured after ${options.warmupS} s warm-up, ${runs[0]?.rounds.length ?? 0} interleaved rounds (the round with the median req/s is shown; ratios below are medians of per-round ratios)`,
     '',
     mdTable(
       [
@@ -377,9 +390,11 @@ export function parseGatewayArgs(argv: readonly string[]) {
       rate: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '2' },
       'no-redis': { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '3' },
     },
   });
   return {
+    rounds: Number(values.rounds),
     connections: Number(values.connections),
     durationS: Number(values.duration),
     rate: Number(values.rate),

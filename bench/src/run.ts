@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the admission benchmark, then the gateway benchmark; prints everything and writes
  * bench/results/latest.md. Options (all optional):
- *   --duration S (10)  --connections C (64)  --rate R (500)  --warmup S (2)
+ *   --duration S (5, per closed-loop round and per open loop)  --rounds N (3)  --connections C (64)
+ *   --rate R (500)  --warmup S (2)
  *   --admission-duration S (5)  --no-redis (skip every Redis part)
  */
 import { execFileSync } from 'node:child_process';
@@ -46,7 +47,8 @@ function machine(): string[] {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '10' },
+      duration: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '3' },
       connections: { type: 'string', default: '64' },
       rate: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '2' },
@@ -99,6 +101,7 @@ async function main(): Promise<number> {
     const result = await runGatewayBench({
       connections: Number(values.connections),
       durationS: Number(values.duration),
+      rounds: Number(values.rounds),
       rate: Number(values.rate),
       warmupS: Number(values.warmup),
       redisUrl: redis.url,

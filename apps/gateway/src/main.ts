@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseCli, USAGE, UsageError } from './cli/args.js';
-import { serveClusterMetrics } from './cluster-metrics.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
+import { createLogger, flushLogs, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
+import { serveClusterMetrics } from './metrics/cluster-metrics.js';
 import { startGateway } from './server.js';
 import { VERSION } from './version.js';
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     logger.fatal({ msg: 'cannot start', err: String(error) });
-    logger.flush();
+    flushLogs(logger);
     process.stderr.write(`fleetgate: cannot start: ${(error as Error).message}\n`);
     process.exit(1);
   }
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     logger.info({ msg: 'shutting down', signal });
     await server.close();
     logger.info({ msg: 'stopped' });
-    logger.flush();
+    flushLogs(logger);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

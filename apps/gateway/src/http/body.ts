@@ -12,10 +12,10 @@ const tooLarge = (limit: number) =>
 export async function readBody(
   incoming: IncomingMessage | undefined,
   request: Request,
+  declared: string | undefined,
   limit: number,
 ): Promise<Buffer> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   if (incoming) return readIncoming(incoming, limit);
   const buf = Buffer.from(await request.arrayBuffer());
   if (buf.length > limit) throw tooLarge(limit);

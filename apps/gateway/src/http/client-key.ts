@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 
 /**
  * The headers a client key may arrive in, in LiteLLM's order of precedence. Node lower-cases
@@ -21,16 +21,17 @@ export function clientKey(header: (name: string) => string | undefined): string 
   return undefined;
 }
 
-/** SHA-256 of a key: what is compared, cached and stored, never the key itself. */
-export function hashKey(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
-}
-
 /**
- * A constant-time check against a secret known at startup: both sides are hashed to 32 bytes first,
- * so neither the content nor the length of the secret leaks through timing.
+ * A constant-time check against a secret known at startup. Whatever the candidate, exactly one
+ * `timingSafeEqual` over the secret's length runs (a candidate of another length is compared as the
+ * secret against itself and then rejected), so the time taken says nothing about the secret's content.
  */
 export function createSecretMatcher(secret: string): (candidate: string) => boolean {
-  const expected = hashKey(secret);
-  return (candidate) => timingSafeEqual(hashKey(candidate), expected);
+  const expected = Buffer.from(secret, 'utf8');
+  return (candidate) => {
+    const given = Buffer.from(candidate, 'utf8');
+    const sameLength = given.length === expected.length;
+    const equal = timingSafeEqual(sameLength ? given : expected, expected);
+    return sameLength && equal;
+  };
 }

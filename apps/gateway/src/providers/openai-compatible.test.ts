@@ -50,22 +50,70 @@ describe('OpenAI-compatible adapter', () => {
     });
   });
 
+  const encode = (endpoint: 'chat' | 'embeddings', body: Record<string, unknown>) => {
+    const raw = Buffer.from(JSON.stringify(body));
+    return JSON.parse(adapter.encodeBody(endpoint, JSON.parse(raw.toString()), raw).toString());
+  };
+
   it('rewrites model and asks upstream for usage on streams', () => {
-    expect(JSON.parse(adapter.encodeBody('chat', { model: 'alias', messages: [], stream: true }))).toEqual({
+    expect(encode('chat', { model: 'alias', messages: [], stream: true })).toEqual({
       model: 'gpt-4o',
       messages: [],
       stream: true,
       stream_options: { include_usage: true },
     });
-    expect(JSON.parse(adapter.encodeBody('embeddings', { model: 'alias', input: 'x' }))).toEqual({
+    expect(encode('embeddings', { model: 'alias', input: 'x', stream: true })).toEqual({
       model: 'gpt-4o',
       input: 'x',
+      stream: true,
     });
+    expect(encode('chat', { messages: [{ role: 'user', content: '"model":"x"' }], model: 'alias' })).toEqual({
+      messages: [{ role: 'user', content: '"model":"x"' }],
+      model: 'gpt-4o',
+    });
+  });
+
+  it("keeps the client's stream options while adding include_usage", () => {
+    expect(encode('chat', { model: 'a', messages: [], stream: true, stream_options: { foo: 1 } })).toEqual({
+      model: 'gpt-4o',
+      messages: [],
+      stream: true,
+      stream_options: { foo: 1, include_usage: true },
+    });
+  });
+
+  it('never lets a duplicate model key through', () => {
+    const raw = Buffer.from('{"model":"a","messages":[],"model":"gpt-4-expensive"}');
+    expect(JSON.parse(adapter.encodeBody('chat', JSON.parse(raw.toString()), raw).toString()).model).toBe(
+      'gpt-4o',
+    );
   });
 
   it('scrubs its key out of upstream text', () => {
     expect(adapter.scrub(Buffer.from('{"error":"bad key sk-upstream-1234"}')).toString()).toBe(
       '{"error":"bad key [redacted]"}',
+    );
+  });
+});
+
+describe('OpenAI-compatible body encoding', () => {
+  it("splices into the client's bytes instead of serialising the whole body again", () => {
+    const adapter = createOpenAiCompatibleAdapter('openai', 'https://api.openai.com/v1', {
+      upstreamModel: 'gpt-4o',
+      apiBase: undefined,
+      apiKey: undefined,
+      organization: undefined,
+      extraHeaders: undefined,
+    });
+    const raw = Buffer.from('{"model" : "alias",  "messages":[{"role":"user","content":"hi"}], "x":1.50}');
+    const out = adapter.encodeBody('chat', JSON.parse(raw.toString()), raw);
+    // Byte-for-byte the client's body but for the model: 1.50 stays 1.50, spacing stays.
+    expect(out.toString()).toBe(
+      '{"model" : "gpt-4o",  "messages":[{"role":"user","content":"hi"}], "x":1.50}',
+    );
+    const stream = Buffer.from('{"model":"alias","stream":true}');
+    expect(adapter.encodeBody('chat', JSON.parse(stream.toString()), stream).toString()).toBe(
+      '{"stream_options":{"include_usage":true},"model":"gpt-4o","stream":true}',
     );
   });
 });

@@ -1,4 +1,20 @@
+import { topLevelValueRange } from './json-splice.js';
 import type { AdapterDeployment, Endpoint, ProviderAdapter, UpstreamTarget } from './types.js';
+
+const ASK_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
+
+/** The raw body with the model value replaced, and the usage request added first when asked. */
+function rewrite(raw: Buffer, [start, end]: [number, number], model: Buffer, askUsage: boolean): Buffer {
+  if (!askUsage) return Buffer.concat([raw.subarray(0, start), model, raw.subarray(end)]);
+  const open = raw.indexOf(0x7b /* { */) + 1;
+  return Buffer.concat([
+    raw.subarray(0, open),
+    ASK_USAGE,
+    raw.subarray(open, start),
+    model,
+    raw.subarray(end),
+  ]);
+}
 
 const ENDPOINT_PATHS: Readonly<Record<Endpoint, string>> = {
   chat: '/chat/completions',
@@ -48,14 +64,21 @@ export function createOpenAiCompatibleAdapter(
   if (deployment.apiKey) headers['authorization'] = `Bearer ${deployment.apiKey}`;
   if (deployment.organization) headers['openai-organization'] = deployment.organization;
   const upstreamModel = deployment.upstreamModel;
+  const modelJson = Buffer.from(JSON.stringify(upstreamModel));
   const secret = deployment.apiKey ? Buffer.from(deployment.apiKey) : undefined;
   return {
     provider,
     headers,
     target: (endpoint) => targets[endpoint],
-    encodeBody(endpoint, body) {
+    encodeBody(endpoint, body, raw) {
+      const askUsage = body['stream'] === true && endpoint !== 'embeddings';
+      // Fast path: splice the upstream model (and the usage request) into the client's own bytes.
+      if (!askUsage || body['stream_options'] === undefined) {
+        const range = topLevelValueRange(raw, 'model');
+        if (range) return rewrite(raw, range, modelJson, askUsage);
+      }
       body['model'] = upstreamModel;
-      if (body['stream'] === true && endpoint !== 'embeddings') {
+      if (askUsage) {
         const options = body['stream_options'];
         body['stream_options'] = {
           ...(options && typeof options === 'object' ? options : {}),

@@ -35,11 +35,11 @@ export interface ProviderAdapter {
   /** Headers sent upstream: credentials and content type. The client's headers are never copied. */
   readonly headers: Readonly<Record<string, string>>;
   /**
-   * The upstream request body for an OpenAI-shaped client body (parsed once, and owned by the
-   * request, so it may be changed in place). Streams always ask upstream for usage, so TPM windows
-   * and spend settle to real numbers.
+   * The upstream request body for an OpenAI-shaped client body: `body` is the parse of `raw` (owned
+   * by the request, so it may be changed in place). Streams always ask upstream for usage, so TPM
+   * windows and spend settle to real numbers.
    */
-  encodeBody(endpoint: Endpoint, body: Record<string, unknown>): string;
+  encodeBody(endpoint: Endpoint, body: Record<string, unknown>, raw: Buffer): Buffer | string;
   /** Removes this deployment's credentials from upstream text before it reaches a client or a log. */
   scrub(text: Buffer): Buffer;
 }

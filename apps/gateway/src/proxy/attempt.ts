@@ -2,6 +2,7 @@ import type { Ticket } from '@fleetgate/ratelimit';
 import { type AttemptFailure, isRetryable } from '@fleetgate/routing';
 import type { Deployment } from '../config/deployments.js';
 import { GatewayError } from '../errors.js';
+import type { ClientGoneSignal } from '../http/client-gone.js';
 import type { Endpoint, Usage } from '../providers/types.js';
 import { callUpstream, upstreamFailure } from '../upstream/client.js';
 import { relaySse } from '../upstream/sse-relay.js';
@@ -15,10 +16,12 @@ export interface AttemptInput {
   readonly endpoint: Endpoint;
   readonly deployment: Deployment;
   readonly body: Record<string, unknown>;
+  /** The bytes the client sent, which `body` was parsed from. */
+  readonly raw: Buffer;
   readonly stream: boolean;
   /** The client asked for the usage chunk itself (else it is dropped from the stream). */
   readonly clientWantsUsage: boolean;
-  readonly signal: AbortSignal;
+  readonly signal: ClientGoneSignal;
   readonly ticket: Ticket;
   readonly record: RequestRecord;
 }
@@ -61,7 +64,7 @@ export async function attempt(deps: ProxyDeps, input: AttemptInput, end: Attempt
   const { deployment, record } = input;
   const adapter = deployment.adapter;
   const timeoutMs = input.stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
-  const payload = adapter.encodeBody(input.endpoint, input.body);
+  const payload = adapter.encodeBody(input.endpoint, input.body, input.raw);
   const started = performance.now();
   let response: Awaited<ReturnType<typeof callUpstream>>;
   try {

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Authenticator } from '../http/authenticate.js';
 import type { Logger } from '../log.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { ModelRouter } from './model-router.js';
 import type { RequestRecord } from './request-record.js';
 

@@ -5,6 +5,8 @@ import type { Context } from 'hono';
 import type { Deployment } from '../config/deployments.js';
 import { GatewayError } from '../errors.js';
 import { parseJsonObject, readBody } from '../http/body.js';
+import { type ClientGoneSignal, clientGoneSignal } from '../http/client-gone.js';
+import { headerReader } from '../http/headers.js';
 import { checkRequest } from '../http/openai-request.js';
 import type { Endpoint } from '../providers/types.js';
 import { attempt, type UpstreamAnswer } from './attempt.js';
@@ -24,11 +26,12 @@ interface Flight {
   readonly deps: ProxyDeps;
   readonly endpoint: Endpoint;
   readonly body: Record<string, unknown>;
+  readonly raw: Buffer;
   readonly stream: boolean;
   readonly clientWantsUsage: boolean;
   readonly tokens: number;
   readonly leaseId: string;
-  readonly signal: AbortSignal;
+  readonly signal: ClientGoneSignal;
   readonly record: RequestRecord;
 }
 
@@ -51,13 +54,19 @@ let leaseSeq = 0;
 export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const startedAt = performance.now();
-    const given = c.req.header('x-litellm-call-id');
+    const header = headerReader(c);
+    const given = header('x-litellm-call-id');
     const callId = given && CALL_ID.test(given) ? given : randomUUID();
     c.set('callId', callId);
     const record = newRequestRecord(callId, endpoint, startedAt);
     c.set('record', record);
-    deps.authenticate((name) => c.req.header(name));
-    const raw = await readBody(c.env?.incoming, c.req.raw, deps.config.maxRequestBytes);
+    deps.authenticate(header);
+    const raw = await readBody(
+      c.env?.incoming,
+      c.req.raw,
+      header('content-length'),
+      deps.config.maxRequestBytes,
+    );
     const body = parseJsonObject(raw);
     const shape = checkRequest(endpoint, body);
     record.requestedModel = shape.model;
@@ -69,11 +78,12 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
       deps,
       endpoint,
       body,
+      raw,
       stream: shape.stream,
       clientWantsUsage: streamOptions?.include_usage === true,
       tokens: estimateTokens(raw.length, body),
       leaseId: `${deps.replicaId}:${++leaseSeq}`,
-      signal: c.req.raw.signal,
+      signal: clientGoneSignal(c),
       record,
     };
     let failed: Extract<GroupResult, { kind: 'failed' }> | undefined;

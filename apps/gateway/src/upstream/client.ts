@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, errors } from 'undici';
 import { GatewayError } from '../errors.js';
+import type { ClientGoneSignal } from '../http/client-gone.js';
 import type { UpstreamTarget } from '../providers/types.js';
 
 /** One keep-alive pool per upstream origin, shared by every request of the process. */
@@ -16,8 +17,8 @@ export function createUpstreamAgent(): Agent {
 export interface UpstreamCall {
   readonly target: UpstreamTarget;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-  readonly signal: AbortSignal;
+  readonly body: Buffer | string;
+  readonly signal: ClientGoneSignal;
   /** Idle time allowed before headers and between body chunks, ms (httpx's read timeout, as LiteLLM). */
   readonly timeoutMs: number;
 }

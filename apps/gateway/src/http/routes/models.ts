@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { GatewayEnv, ProxyDeps } from '../../proxy/context.js';
+import { headerReader } from '../headers.js';
 
 /** LiteLLM's DEFAULT_MODEL_CREATED_AT_TIME: the list's `created` is a constant, as in LiteLLM. */
 const CREATED = 1677610602;
@@ -10,7 +11,7 @@ const CREATED = 1677610602;
  */
 export function registerModelRoutes(app: Hono<GatewayEnv>, deps: ProxyDeps): void {
   const models = (c: Context<GatewayEnv>) => {
-    deps.authenticate((name) => c.req.header(name));
+    deps.authenticate(headerReader(c));
     return c.json({
       object: 'list',
       data: deps.router.publicNames.map((id) => ({
@@ -25,7 +26,7 @@ export function registerModelRoutes(app: Hono<GatewayEnv>, deps: ProxyDeps): voi
   app.get('/v1/models', models);
 
   const info = (c: Context<GatewayEnv>) => {
-    deps.authenticate((name) => c.req.header(name));
+    deps.authenticate(headerReader(c));
     const only = c.req.query('litellm_model_id');
     const data = deps.config.deployments
       .filter((d) => only === undefined || d.id === only)
