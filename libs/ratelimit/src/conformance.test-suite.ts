@@ -164,6 +164,24 @@ export function describeFleetStore(name: string, make: () => Promise<StoreHarnes
       expect(x.retryAfterMs).toBeLessThanOrEqual(h.windowMs + h.bucketMs);
     });
 
+    it('settles a reservation whose bucket has closed since, and forgets it with its window', async () => {
+      const h = await make();
+      const d = subject({ tpm: 1000 });
+      const early = admitted(await h.store.admit({ candidates: [d], tokens: 600, leaseId: lease() }));
+      await h.advance(h.bucketMs * 2 + 5);
+      admitted(await h.store.admit({ candidates: [d], tokens: 100, leaseId: lease() }));
+      // The early request used 100 tokens, not 600: its (closed) bucket gives 500 back.
+      await h.store.settle(early.ticket, 100, 'success');
+      const big = admitted(await h.store.admit({ candidates: [d], tokens: 700, leaseId: lease() }));
+      expect(big.states[0]?.tokens?.remaining).toBe(100);
+      blocked(await h.store.admit({ candidates: [d], tokens: 101, leaseId: lease() }));
+      await h.advance(h.windowMs + h.bucketMs + 5);
+      expect(
+        admitted(await h.store.admit({ candidates: [d], tokens: 1000, leaseId: lease() })).states[0]?.tokens
+          ?.remaining,
+      ).toBe(0);
+    });
+
     it('forgets tokens once they leave the window', async () => {
       const h = await make();
       const d = subject({ tpm: 100 });
@@ -217,17 +235,17 @@ export function describeFleetStore(name: string, make: () => Promise<StoreHarnes
       expect(p.gateIndex).toBe(1);
     });
 
-    it('counts outcomes of the chosen candidate in the current minute', async () => {
+    it('counts the calls of the chosen candidate at admission and its failures at settlement', async () => {
       const h = await make();
-      const d = subject({});
+      const d = subject({ tpm: 1_000_000 });
       const settleWith = async (outcome: 'success' | 'failure' | 'none') => {
-        const a = admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
-        return h.store.settle(a.ticket, 0, outcome);
+        const a = admitted(await h.store.admit({ candidates: [d], tokens: 5, leaseId: lease() }));
+        return h.store.settle(a.ticket, 3, outcome);
       };
-      expect(await settleWith('success')).toEqual({ failures: 0, total: 1 });
+      expect(await settleWith('success')).toBeUndefined();
       expect(await settleWith('failure')).toEqual({ failures: 1, total: 2 });
-      expect(await settleWith('none')).toEqual({ failures: 1, total: 2 });
-      expect(await settleWith('failure')).toEqual({ failures: 2, total: 3 });
+      expect(await settleWith('none')).toBeUndefined();
+      expect(await settleWith('failure')).toEqual({ failures: 2, total: 4 });
     });
 
     it('answers an empty candidate list with no capacity', async () => {

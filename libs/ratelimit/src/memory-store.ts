@@ -1,4 +1,5 @@
 import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
+import { TimeLog } from './time-log.js';
 import type {
   Admission,
   AdmitRequest,
@@ -20,9 +21,8 @@ export interface MemoryStoreOptions extends WindowOptions {
 
 /** Per-subject state: the same structures the Redis scripts keep, in process memory. */
 interface SubjectWindows {
-  /** Admission times, oldest first; `head` marks the first still in the list. */
-  rpmLog: number[];
-  head: number;
+  /** Admission times, oldest first. */
+  rpmLog: TimeLog;
   /** Bucket index → tokens, the counted total, and the oldest counted bucket. */
   tpm: Map<number, number>;
   tpmTotal: number;
@@ -30,8 +30,9 @@ interface SubjectWindows {
   /** Lease id → expiry. */
   leases: Map<string, number>;
   cooldownUntil: number;
+  /** This minute's calls (counted at admission) and failures (counted at settlement). */
   outcomeMinute: number;
-  ok: number;
+  calls: number;
   fail: number;
 }
 
@@ -48,15 +49,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     let w = subjects.get(id);
     if (!w) {
       w = {
-        rpmLog: [],
-        head: 0,
+        rpmLog: new TimeLog(),
         tpm: new Map(),
         tpmTotal: 0,
         tpmFirst: undefined,
         leases: new Map(),
         cooldownUntil: 0,
         outcomeMinute: -1,
-        ok: 0,
+        calls: 0,
         fail: 0,
       };
       subjects.set(id, w);
@@ -92,6 +92,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
       }
       const reserved = [subject, ...gates];
       const states = reserved.map((s) => reserve(windows(s.id), s, tokens, request.leaseId, t, geo));
+      countCall(windows(subject.id), t);
       const ticket: Ticket = {
         subjects: reserved,
         bucket: Math.floor(t / geo.bucketMs),
@@ -110,7 +111,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     });
   }
 
-  function settle(ticket: Ticket, actualTokens: number, outcome: Outcome): Promise<OutcomeCounts> {
+  function settle(
+    ticket: Ticket,
+    actualTokens: number,
+    outcome: Outcome,
+  ): Promise<OutcomeCounts | undefined> {
     const t = now();
     const delta = Math.max(0, Math.ceil(actualTokens)) - ticket.tokens;
     const first = Math.floor(t / geo.bucketMs) - geo.k;
@@ -128,17 +133,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
       }
       w.leases.delete(ticket.leaseId);
     }
+    if (outcome !== 'failure') return Promise.resolve(undefined);
     const w = windows(ticket.subjects[0]!.id);
     const minute = Math.floor(t / 60_000);
     if (w.outcomeMinute !== minute) {
-      if (outcome === 'none') return Promise.resolve({ failures: 0, total: 0 });
+      // The call was counted in a minute that has passed; this failure opens the new one.
       w.outcomeMinute = minute;
-      w.ok = 0;
+      w.calls = 1;
       w.fail = 0;
     }
-    if (outcome === 'success') w.ok++;
-    else if (outcome === 'failure') w.fail++;
-    return Promise.resolve({ failures: w.fail, total: w.fail + w.ok });
+    w.fail++;
+    return Promise.resolve({ failures: w.fail, total: w.calls });
   }
 
   return {
@@ -160,6 +165,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
   };
 }
 
+/** Admission counts the call in the chosen candidate's minute, as admit.lua does. */
+function countCall(w: SubjectWindows, t: number): void {
+  const minute = Math.floor(t / 60_000);
+  if (w.outcomeMinute !== minute) {
+    w.outcomeMinute = minute;
+    w.calls = 0;
+    w.fail = 0;
+  }
+  w.calls++;
+}
+
 interface Block {
   /** 1 rpm, 2 tpm, 3 parallel, 4 cooldown — as admit.lua. */
   readonly code: 1 | 2 | 3 | 4;
@@ -179,7 +195,7 @@ function check(
   if (rpm > 0) {
     const used = rpmUsed(w, t, geo);
     // The admission at position rpm-1 counted from the newest must leave the window first.
-    if (used >= rpm) return { code: 1, waitMs: w.rpmLog[w.rpmLog.length - rpm]! + geo.windowMs - t };
+    if (used >= rpm) return { code: 1, waitMs: w.rpmLog.at(used - rpm) + geo.windowMs - t };
   }
   const tpm = limitArg(s.limits.tpm);
   if (tpm > 0) {
@@ -203,7 +219,7 @@ function reserve(
   const rpm = limitArg(s.limits.rpm);
   if (rpm > 0) {
     const used = rpmUsed(w, t, geo);
-    const stamp = Math.max(t, w.rpmLog[w.rpmLog.length - 1] ?? 0);
+    const stamp = Math.max(t, w.rpmLog.newest() ?? 0);
     w.rpmLog.push(stamp);
     state.requests = {
       limit: rpm,
@@ -231,13 +247,7 @@ function reserve(
 }
 
 function rpmUsed(w: SubjectWindows, t: number, geo: Geometry): number {
-  while (w.head < w.rpmLog.length && w.rpmLog[w.head]! <= t - geo.windowMs) w.head++;
-  // Compact once the dead prefix dominates, so the array stays O(limit).
-  if (w.head > 1024 && w.head * 2 > w.rpmLog.length) {
-    w.rpmLog = w.rpmLog.slice(w.head);
-    w.head = 0;
-  }
-  return w.rpmLog.length - w.head;
+  return w.rpmLog.dropUntil(t - geo.windowMs);
 }
 
 function tpmUsed(w: SubjectWindows, t: number, geo: Geometry): number {

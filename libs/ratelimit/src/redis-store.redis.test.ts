@@ -49,16 +49,14 @@ describe('redis store', () => {
     await store.coolDown(d.id, 5_000);
     await store.heartbeat('replica-1', 3_000);
     const keys = (await c.keys(`fleetgate:v1:{${namespace}}:*`)).sort();
-    // Both subjects' rpm and tpm windows, d's cooldown and outcomes, the replica set. The in-flight
-    // sets emptied when the request settled, and Redis deletes empty sets.
+    // Both subjects' rpm windows and state (TPM ring; d's outcomes and cooldown), the replica set.
+    // The in-flight sets emptied when the request settled, and Redis deletes empty sets.
     expect(keys.map((k) => k.split('}:')[1])).toEqual([
-      'cooldown:d:ttl',
-      'outcomes:d:ttl',
       'replicas',
       'rpm:d:ttl',
       'rpm:k:ttl',
-      'tpm:d:ttl',
-      'tpm:k:ttl',
+      'state:d:ttl',
+      'state:k:ttl',
     ]);
     const ttls = await Promise.all(keys.map(async (k) => [k, await c.pttl(k)] as const));
     for (const [key, ttl] of ttls) expect({ key, hasTtl: ttl > 0 }).toEqual({ key, hasTtl: true });
@@ -104,9 +102,8 @@ describe('redis store', () => {
   it('keeps every key of a namespace in one cluster slot', () => {
     const store = createRedisStore(client(), { namespace: 'fleet-a' });
     const keys = [
-      ...store.keys.subject('d:x'),
-      ...store.keys.subject('k:y'),
-      store.keys.outcomes('d:x'),
+      ...Object.values(store.keys.subject('d:x')),
+      ...Object.values(store.keys.subject('k:y')),
       store.keys.replicas,
     ];
     expect(new Set(keys.map((k) => k.match(/\{[^}]+\}/)?.[0]))).toEqual(new Set(['{fleet-a}']));

@@ -129,15 +129,13 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       }
       return localAdmit(request);
     },
-    async settle(ticket, actualTokens, outcome): Promise<OutcomeCounts> {
-      if (ticket.mode === 'local') {
-        return local ? local.settle(ticket, actualTokens, outcome) : { failures: 0, total: 0 };
-      }
+    async settle(ticket, actualTokens, outcome): Promise<OutcomeCounts | undefined> {
+      if (ticket.mode === 'local') return local?.settle(ticket, actualTokens, outcome);
       try {
         return await redis.settle(ticket, actualTokens, outcome);
       } catch {
         // The reservation stays counted until its window passes and the lease expires: never refunded twice.
-        return { failures: 0, total: 0 };
+        return undefined;
       }
     },
     async coolDown(subjectId, ms) {

@@ -86,7 +86,7 @@ export type Admission =
 /** How the upstream call went, for the deployment's failure counts. */
 export type Outcome = 'success' | 'failure' | 'none';
 
-/** Failures and calls of a deployment in the current minute, after counting this one. */
+/** Failures and calls (admissions) of a deployment in the current minute, this failure included. */
 export interface OutcomeCounts {
   readonly failures: number;
   readonly total: number;
@@ -105,11 +105,13 @@ export interface FleetStore {
   /** Atomically checks gates and candidates and reserves in the gates and the first candidate with room. */
   admit(request: AdmitRequest): Promise<Admission>;
   /**
-   * Ends a request: corrects the TPM reservation to `actualTokens`, releases the in-flight lease,
-   * and counts the outcome for the chosen candidate (`ticket.subjects[0]`), returning its counts for
-   * the cooldown decision. Off the client's critical path: callers do not await it before responding.
+   * Ends a request: corrects the TPM reservation to `actualTokens` and releases the in-flight lease.
+   * A `failure` is counted in the chosen candidate's minute (`ticket.subjects[0]`; admission counted
+   * the call) and the minute's counts come back for the cooldown decision; other outcomes resolve to
+   * undefined. Off the client's critical path: a success is not awaited, and settlements of many
+   * requests may share one Redis call.
    */
-  settle(ticket: Ticket, actualTokens: number, outcome: Outcome): Promise<OutcomeCounts>;
+  settle(ticket: Ticket, actualTokens: number, outcome: Outcome): Promise<OutcomeCounts | undefined>;
   /** Cools a candidate subject down for `ms`; a cooldown already running longer is left as it is. */
   coolDown(subjectId: string, ms: number): Promise<void>;
   /** Milliseconds of cooldown left for each subject id (0 = available), for health and metrics. */

@@ -34,11 +34,13 @@ export function settleAttempt(
   }
   return settled
     .then(async (counts) => {
+      // Without counts (the store could not count it), the rules that need none still apply.
+      const { failures, total } = counts ?? { failures: 1, total: 1 };
       const ms = decideCooldown(deps.cooldown, {
         failure,
         groupSize: deps.config.groups.get(deployment.modelGroup)?.length ?? 1,
-        failures: counts.failures,
-        total: counts.total,
+        failures,
+        total,
         deploymentCooldownMs: deployment.cooldownTimeMs,
       });
       if (ms <= 0) return;

@@ -1,69 +1,95 @@
+import type { Geometry } from '../options.js';
+import { stateTtl } from './admit.js';
+
 /**
- * settle.lua — the end of a request: correct the TPM reservation to what the upstream really used,
- * release the in-flight lease, and count the outcome of the chosen deployment in this minute.
+ * settle.lua — the end of one or more requests, in one call: correct each TPM reservation to what
+ * the upstream really used, release in-flight leases, and count failures in the chosen deployment's
+ * minute (admission already counted the call).
  *
- * KEYS: two per reserved subject (chosen candidate first, then gates), then one:
- *   KEYS[2i-1] tpm ring (HASH, see admit.lua)   KEYS[2i] in-flight (ZSET)
- *   KEYS[2S+1] outcomes of the chosen candidate: HASH m (minute index), ok, fail
- * ARGV[1] S subjects  ARGV[2] bucket of the reservation  ARGV[3] token delta (actual - reserved)
- * ARGV[4] lease id  ARGV[5] window (ms)  ARGV[6] TPM bucket (ms)
- * ARGV[7] outcome: 1 success, 0 failure, -1 not counted (the client went away)
- * ARGV[8+2(i-1)], +1: subject i has a tpm limit (1/0), has a parallel limit (1/0)
- *
- * Returns {failures, calls} of the chosen candidate in the current minute.
+ * ARGV[1] T tickets; then per ticket: S subjects, bucket of the reservation, token delta
+ *   (actual - reserved), lease id, failed (1/0), and per subject: has tpm (1/0), has parallel (1/0).
+ * KEYS, ticket after ticket and subject after subject: the state HASH (see admit.lua), the ring
+ *   HASH when the subject has a tpm limit, the in-flight ZSET when it has a parallel limit.
+ * Returns {failures, calls} of each ticket's chosen candidate in the current minute, flattened
+ * (zeros for tickets that did not fail).
  *
  * A reservation whose bucket already left the counted span is not corrected: it no longer counts.
  */
-export const SETTLE_LUA = `
-local S = tonumber(ARGV[1])
-local bucket = tonumber(ARGV[2])
-local delta = tonumber(ARGV[3])
-local lease = ARGV[4]
-local W = tonumber(ARGV[5])
-local B = tonumber(ARGV[6])
-local outcome = tonumber(ARGV[7])
-local K = math.ceil(W / B)
-local time = redis.call('TIME')
+export function settleScript(geo: Geometry): string {
+  return `
+local B, K = ${geo.bucketMs}, ${geo.k}
+local STATE_TTL, RING_TTL = ${stateTtl(geo)}, ${(geo.k + 2) * geo.bucketMs}
+local call, tonumber = redis.call, tonumber
+local time = call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local first = math.floor(now / B) - K
-
-for i = 1, S do
-  local tpm_key = KEYS[2 * i - 1]
-  local has_tpm = ARGV[8 + 2 * (i - 1)] == '1'
-  local has_par = ARGV[9 + 2 * (i - 1)] == '1'
-  if has_tpm and delta ~= 0 and bucket >= first then
-    local c = tonumber(redis.call('HGET', tpm_key, 'c'))
-    if not c and delta > 0 then
-      -- The ring expired while the request ran (nothing else used the deployment); start it again.
-      c = first
-      redis.call('HSET', tpm_key, 'c', c)
+local minute = math.floor(now / 60000)
+local out = {}
+local a, k = 2, 1
+for t = 1, tonumber(ARGV[1]) do
+  local S = tonumber(ARGV[a])
+  local bucket = tonumber(ARGV[a + 1])
+  local delta = tonumber(ARGV[a + 2])
+  local lease = ARGV[a + 3]
+  local failed = ARGV[a + 4] == '1'
+  a = a + 5
+  local fails, calls = 0, 0
+  for s = 1, S do
+    local state = KEYS[k]
+    k = k + 1
+    local has_tpm, has_par = ARGV[a] == '1', ARGV[a + 1] == '1'
+    a = a + 2
+    local ring = false
+    if has_tpm then
+      ring = KEYS[k]
+      k = k + 1
     end
-    if c and bucket >= c then
-      local v = tonumber(redis.call('HGET', tpm_key, bucket)) or 0
-      local d = delta
-      if v + d < 0 then d = -v end
-      if d ~= 0 then
-        redis.call('HINCRBY', tpm_key, bucket, d)
-        redis.call('HINCRBY', tpm_key, 't', d)
+    if has_tpm and delta ~= 0 and bucket >= first then
+      local got = call('HMGET', state, 'c', 't', 'cb', 'cv')
+      local c, total, cb, cv = tonumber(got[1]), tonumber(got[2]) or 0, tonumber(got[3]), tonumber(got[4]) or 0
+      if not c and delta > 0 then
+        -- The state expired while the request ran (nothing else used the deployment): start again.
+        call('HSET', state, 'c', first, 't', 0, 'cb', bucket, 'cv', 0)
+        if call('PTTL', state) < STATE_TTL then call('PEXPIRE', state, STATE_TTL) end
+        c, total, cb, cv = first, 0, bucket, 0
       end
-      if redis.call('PTTL', tpm_key) < 0 then redis.call('PEXPIRE', tpm_key, (K + 2) * B) end
+      if c and bucket >= c then
+        if cb == bucket then
+          -- Still the state's own bucket.
+          local d = delta
+          if cv + d < 0 then d = -cv end
+          if d ~= 0 then call('HSET', state, 'cv', cv + d, 't', total + d) end
+        else
+          local x = tonumber(call('HGET', ring, bucket)) or 0
+          local d = delta
+          if x + d < 0 then d = -x end
+          if d ~= 0 then
+            call('HSET', ring, bucket, x + d)
+            if x == 0 then call('PEXPIRE', ring, RING_TTL) end
+            call('HSET', state, 't', total + d)
+          end
+        end
+      end
+    end
+    if has_par then
+      call('ZREM', KEYS[k], lease)
+      k = k + 1
+    end
+    if failed and s == 1 then
+      local got = call('HMGET', state, 'm', 'calls')
+      if tonumber(got[1]) == minute then
+        fails = call('HINCRBY', state, 'fail', 1)
+        calls = tonumber(got[2]) or 1
+      else
+        call('HSET', state, 'm', minute, 'calls', 1, 'fail', 1)
+        fails, calls = 1, 1
+      end
+      if call('PTTL', state) < STATE_TTL then call('PEXPIRE', state, STATE_TTL) end
     end
   end
-  if has_par then redis.call('ZREM', KEYS[2 * i], lease) end
+  out[#out + 1] = fails
+  out[#out + 1] = calls
 end
-
-local okey = KEYS[2 * S + 1]
-local minute = math.floor(now / 60000)
-if tonumber(redis.call('HGET', okey, 'm')) ~= minute then
-  if outcome < 0 then return { 0, 0 } end
-  redis.call('DEL', okey)
-  redis.call('HSET', okey, 'm', minute)
-end
-if outcome >= 0 then
-  redis.call('HINCRBY', okey, outcome == 1 and 'ok' or 'fail', 1)
-  redis.call('PEXPIRE', okey, 120000)
-end
-local fail = tonumber(redis.call('HGET', okey, 'fail')) or 0
-local ok = tonumber(redis.call('HGET', okey, 'ok')) or 0
-return { fail, fail + ok }
+return out
 `;
+}

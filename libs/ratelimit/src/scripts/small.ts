@@ -1,16 +1,19 @@
 /**
  * cooldown.lua — cools a deployment down, never shortening a cooldown already running.
- * KEYS[1] cooldown STRING (its TTL is the cooldown left)   ARGV[1] cooldown (ms)
+ * KEYS[1] the deployment's state HASH (see admit.lua): field 'cool' = when the cooldown ends (ms,
+ *   Redis clock); the hash's TTL is stretched to outlive it.
+ * ARGV[1] cooldown (ms)
  * Returns the cooldown left afterwards (ms).
  */
 export const COOLDOWN_LUA = `
 local ms = tonumber(ARGV[1])
-local left = redis.call('PTTL', KEYS[1])
-if left < ms then
-  redis.call('SET', KEYS[1], '1', 'PX', ms)
-  return ms
-end
-return left
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ends = tonumber(redis.call('HGET', KEYS[1], 'cool')) or 0
+if ends >= now + ms then return ends - now end
+redis.call('HSET', KEYS[1], 'cool', now + ms)
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], ms) end
+return ms
 `;
 
 /**
