@@ -1,6 +1,20 @@
+export {
+  type AccountRecord,
+  type AccountStore,
+  addMonths,
+  type BudgetEvery,
+  type BudgetPeriod,
+  type CreateResult,
+  nextReset,
+  type RekeyResult,
+  type StoredAccount,
+  type UpdateResult,
+} from './accounts.js';
 export { createKeyLayout, type KeyLayout } from './keys.js';
+export { type AccountCheck, MemoryAccounts } from './memory-accounts.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export type { WindowOptions } from './options.js';
+export { createRedisAccounts, type RedisAccountsOptions } from './redis-accounts.js';
 export {
   createRedisStore,
   type RedisClient,
@@ -15,6 +29,7 @@ export {
 } from './resilient-store.js';
 export { INCR_LUA } from './scripts/small.js';
 export type {
+  AccountCharge,
   Admission,
   AdmitRequest,
   BlockReason,

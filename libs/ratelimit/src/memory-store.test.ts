@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { describeAccounts } from './accounts.conformance.test-suite.js';
 import { describeFleetStore } from './conformance.test-suite.js';
+import { MemoryAccounts } from './memory-accounts.js';
 import { createMemoryStore } from './memory-store.js';
 
 describeFleetStore('memory store', async () => {
@@ -13,6 +15,11 @@ describeFleetStore('memory store', async () => {
     ...geo,
     exactClock: true,
   };
+});
+
+describeAccounts('memory store', async () => {
+  const accounts = new MemoryAccounts();
+  return { accounts, store: createMemoryStore({ accounts }), now: Date.now };
 });
 
 describe('memory store on a fake clock', () => {

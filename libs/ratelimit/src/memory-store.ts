@@ -1,3 +1,4 @@
+import type { MemoryAccounts } from './memory-accounts.js';
 import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
 import { TimeLog } from './time-log.js';
 import type {
@@ -17,6 +18,8 @@ export interface MemoryStoreOptions extends WindowOptions {
   readonly now?: () => number;
   /** What `mode()` reports: 'shared' when this is the only store, 'local' as Redis's stand-in. @default 'shared' */
   readonly mode?: StoreMode;
+  /** Accounts that admissions with an `account` are checked and charged against. @default none */
+  readonly accounts?: MemoryAccounts | undefined;
 }
 
 /** Per-subject state: the same structures the Redis scripts keep, in process memory. */
@@ -70,6 +73,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     if (t >= sweepAt) sweepAt = sweep(subjects, t, geo);
     const gates = request.gates ?? [];
     const tokens = Math.max(0, Math.ceil(request.tokens));
+    const account = request.account;
+    if (account) {
+      const check = options.accounts?.charge(account.id, account.cost, false) ?? {
+        ok: false,
+        reason: 'account_missing',
+      };
+      if (!check.ok) {
+        return Promise.resolve({
+          admitted: false,
+          reason: check.reason,
+          gateIndex: -1,
+          retryAfterMs: 0,
+          spend: check.spend,
+          limitValue: check.limitValue,
+        });
+      }
+    }
     for (let g = 0; g < gates.length; g++) {
       const reason = check(windows(gates[g]!.id), gates[g]!, tokens, t, geo, false);
       if (reason)
@@ -93,14 +113,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
       const reserved = [subject, ...gates];
       const states = reserved.map((s) => reserve(windows(s.id), s, tokens, request.leaseId, t, geo));
       countCall(windows(subject.id), t);
+      const charged = account ? options.accounts?.charge(account.id, account.cost, true) : undefined;
       const ticket: Ticket = {
         subjects: reserved,
         bucket: Math.floor(t / geo.bucketMs),
         tokens,
         leaseId: request.leaseId,
         mode,
+        account:
+          account && charged?.ok
+            ? { id: account.id, cost: Math.max(0, account.cost), period: charged.period }
+            : undefined,
       };
-      return Promise.resolve({ admitted: true, index: i, ticket, states });
+      return Promise.resolve({
+        admitted: true,
+        index: i,
+        ticket,
+        states,
+        spend: charged?.ok ? charged.spend : undefined,
+      });
     }
     const allCooling = request.candidates.length > 0 && cooling === request.candidates.length;
     return Promise.resolve({
@@ -115,7 +146,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     ticket: Ticket,
     actualTokens: number,
     outcome: Outcome,
+    actualCost?: number,
   ): Promise<OutcomeCounts | undefined> {
+    if (ticket.account) {
+      const a = ticket.account;
+      options.accounts?.settle(a.id, a.cost, actualCost ?? a.cost, a.period);
+    }
     const t = now();
     const delta = Math.max(0, Math.ceil(actualTokens)) - ticket.tokens;
     const first = Math.floor(t / geo.bucketMs) - geo.k;

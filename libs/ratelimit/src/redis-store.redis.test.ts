@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describeAccounts } from './accounts.conformance.test-suite.js';
 import { describeFleetStore } from './conformance.test-suite.js';
+import { createRedisAccounts } from './redis-accounts.js';
 import { createRedisStore } from './redis-store.js';
 
 const clients: Redis[] = [];
@@ -22,6 +24,16 @@ describeFleetStore('redis store', async () => ({
   ...geo,
   exactClock: false,
 }));
+
+describeAccounts('redis store', async () => {
+  const namespace = `test-${randomUUID()}`;
+  const c = client();
+  return {
+    accounts: createRedisAccounts(c, { namespace }),
+    store: createRedisStore(c, { namespace }),
+    now: Date.now,
+  };
+});
 
 describe('redis store', () => {
   it('admits exactly rpm requests when many replicas race for the last slots', async () => {

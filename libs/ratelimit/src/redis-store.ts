@@ -42,6 +42,10 @@ const BLOCK_REASONS: Readonly<Record<number, BlockReason>> = {
   3: 'gate_parallel',
   4: 'cooldown',
   5: 'no_capacity',
+  6: 'account_missing',
+  7: 'account_blocked',
+  8: 'account_expired',
+  9: 'account_budget',
 };
 
 let storeSeq = 0;
@@ -62,7 +66,8 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   async function admit(request: AdmitRequest): Promise<Admission> {
     const gates = request.gates ?? [];
     const subjects = gates.length === 0 ? request.candidates : [...request.candidates, ...gates];
-    const keyArgs: string[] = [];
+    const account = request.account;
+    const keyArgs: string[] = account ? [accountKey(keys, account.id)] : [];
     for (const s of subjects) {
       const k = keys.subject(s.id);
       keyArgs.push(k.state);
@@ -71,38 +76,54 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
       if (limitArg(s.limits.maxParallel) > 0) keyArgs.push(k.inflight);
     }
     const tokens = Math.max(0, Math.ceil(request.tokens));
+    const cost = account ? Math.max(0, account.cost) : 0;
     const args: Array<string | number> = [keyArgs.length, ...keyArgs];
-    args.push(request.candidates.length, gates.length, tokens, request.leaseId);
+    args.push(request.candidates.length, gates.length, tokens, request.leaseId, account ? String(cost) : '');
     for (const s of subjects) args.push(packedLimits(s));
-    const reply = (await scripts.admit(...args)) as number[];
+    const reply = (await scripts.admit(...args)) as Array<number | string>;
     if (reply[0] !== 1) {
       return {
         admitted: false,
-        reason: BLOCK_REASONS[reply[1] ?? 5] ?? 'no_capacity',
-        gateIndex: (reply[2] ?? 0) - 1,
-        retryAfterMs: Math.max(0, reply[3] ?? 0),
+        reason: BLOCK_REASONS[Number(reply[1] ?? 5)] ?? 'no_capacity',
+        gateIndex: Number(reply[2] ?? 0) - 1,
+        retryAfterMs: Math.max(0, Number(reply[3] ?? 0)),
+        spend: reply[4] === undefined ? undefined : Number(reply[4]),
+        limitValue: reply[5] === undefined ? undefined : Number(reply[5]),
       };
     }
-    const index = (reply[1] ?? 1) - 1;
+    const index = Number(reply[1] ?? 1) - 1;
     const reserved =
       gates.length === 0 ? [request.candidates[index]!] : [request.candidates[index]!, ...gates];
     const ticket: Ticket = {
       subjects: reserved,
-      bucket: reply[2] ?? 0,
+      bucket: Number(reply[2] ?? 0),
       tokens,
       leaseId: request.leaseId,
       mode: 'shared',
+      account: account ? { id: account.id, cost, period: Number(reply[reply.length - 1]) } : undefined,
     };
     leases.hold(ticket, keys);
-    return { admitted: true, index, ticket, states: parseStates(reply, reserved) };
+    const states = parseStates(reply as number[], reserved);
+    return {
+      admitted: true,
+      index,
+      ticket,
+      states,
+      spend: account ? Number(reply[reply.length - 2]) : undefined,
+    };
   }
 
   return {
     keys,
     admit,
-    settle(ticket, actualTokens, outcome) {
+    settle(ticket, actualTokens, outcome, actualCost) {
       leases.release(ticket);
-      return settlements.add(ticket, Math.max(0, Math.ceil(actualTokens)) - ticket.tokens, outcome);
+      return settlements.add(
+        ticket,
+        Math.max(0, Math.ceil(actualTokens)) - ticket.tokens,
+        outcome,
+        actualCost,
+      );
     },
     async coolDown(subjectId, ms) {
       if (ms <= 0) return;
@@ -150,6 +171,11 @@ function defineScripts(client: RedisClient, geo: Geometry): Scripts {
   };
 }
 
+/** An account's record key (the hash tag is the namespace's, like every other key). */
+export function accountKey(keys: KeyLayout, id: string): string {
+  return `${keys.prefix}account:${id}`;
+}
+
 const packed = new WeakMap<Subject, string>();
 
 /** A subject's limits as admit.lua reads them, 'rpm:tpm:parallel'; cached, since subjects are long-lived. */
@@ -181,6 +207,7 @@ interface Pending {
   readonly ticket: Ticket;
   readonly delta: number;
   readonly failed: boolean;
+  readonly actualCost: number | undefined;
   readonly resolve: (counts: OutcomeCounts | undefined) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -202,7 +229,10 @@ function createSettleBatcher(scripts: Scripts, keys: KeyLayout) {
     const args: Array<string | number> = [batch.length];
     for (const p of batch) {
       const t = p.ticket;
+      const a = t.account;
       args.push(t.subjects.length, t.bucket, p.delta, t.leaseId, p.failed ? 1 : 0);
+      args.push(a ? `${a.cost}:${p.actualCost ?? a.cost}:${a.period}` : '');
+      if (a) keyArgs.push(accountKey(keys, a.id));
       for (const s of t.subjects) {
         const k = keys.subject(s.id);
         const tpm = limitArg(s.limits.tpm) > 0;
@@ -226,16 +256,22 @@ function createSettleBatcher(scripts: Scripts, keys: KeyLayout) {
     );
   };
   return {
-    add(ticket: Ticket, delta: number, outcome: Outcome): Promise<OutcomeCounts | undefined> {
+    add(
+      ticket: Ticket,
+      delta: number,
+      outcome: Outcome,
+      actualCost: number | undefined,
+    ): Promise<OutcomeCounts | undefined> {
       const failed = outcome === 'failure';
       const work =
         failed ||
+        (ticket.account !== undefined && actualCost !== undefined && actualCost !== ticket.account.cost) ||
         ticket.subjects.some(
           (s) => limitArg(s.limits.maxParallel) > 0 || (delta !== 0 && limitArg(s.limits.tpm) > 0),
         );
       if (!work) return Promise.resolve(undefined);
       return new Promise((resolve, reject) => {
-        queue.push({ ticket, delta, failed, resolve, reject });
+        queue.push({ ticket, delta, failed, actualCost, resolve, reject });
         if (queue.length >= 128) void flush();
         else if (!scheduled) {
           scheduled = true;

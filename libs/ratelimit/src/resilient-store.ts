@@ -109,9 +109,12 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       maxParallel: shareOf(s.limits.maxParallel, replicas),
     },
   });
+  // Accounts live in Redis: while it is away the caller vouches for the account from what it last
+  // read (keys already verified stay usable), and the local store only holds windows.
   const localAdmit = (request: AdmitRequest): Promise<Admission> =>
     localStore().admit({
       ...request,
+      account: undefined,
       candidates: request.candidates.map(share),
       gates: request.gates?.map(share),
     });

@@ -26,6 +26,18 @@ export interface AdmitRequest {
   readonly tokens: number;
   /** Names the in-flight lease of this request; unique per request. */
   readonly leaseId: string;
+  /**
+   * A budgeted account (a virtual key) checked and charged in the same atomic call: it must exist,
+   * not be blocked or expired, and be under its budget; `cost` (an estimate) is reserved in its
+   * spend and settled to the real cost later.
+   */
+  readonly account?: AccountCharge | undefined;
+}
+
+export interface AccountCharge {
+  readonly id: string;
+  /** Estimated cost of this request, reserved now (USD). */
+  readonly cost: number;
 }
 
 /** How much of one window is left after an admission, for `x-ratelimit-*` headers. */
@@ -52,6 +64,8 @@ export interface Ticket {
   readonly leaseId: string;
   /** Which store issued it, so a ticket from before a switch is settled where it was reserved. */
   readonly mode: StoreMode;
+  /** The account charged, the cost reserved, and the budget period it was reserved in. */
+  readonly account?: { readonly id: string; readonly cost: number; readonly period: number } | undefined;
 }
 
 /** Why nothing was admitted. */
@@ -63,7 +77,14 @@ export type BlockReason =
   /** Every candidate is cooling down. */
   | 'cooldown'
   /** No candidate has room (some may be cooling down too). */
-  | 'no_capacity';
+  | 'no_capacity'
+  /** The account does not exist (deleted, regenerated, never issued). */
+  | 'account_missing'
+  | 'account_blocked'
+  /** Past the account's expiry; `limitValue` says when it expired (ms). */
+  | 'account_expired'
+  /** The account's spend reached its budget; `spend` and `limitValue` (the budget) say how far. */
+  | 'account_budget';
 
 export type Admission =
   | {
@@ -73,6 +94,8 @@ export type Admission =
       readonly ticket: Ticket;
       /** States of the chosen candidate, then of each gate, in request order. */
       readonly states: readonly SubjectState[];
+      /** The account's spend after this reservation. */
+      readonly spend?: number | undefined;
     }
   | {
       readonly admitted: false;
@@ -81,6 +104,9 @@ export type Admission =
       readonly gateIndex: number;
       /** Milliseconds until a slot may free; the basis of `retry-after`. */
       readonly retryAfterMs: number;
+      /** For account reasons: the account's spend, and its budget or expiry. */
+      readonly spend?: number | undefined;
+      readonly limitValue?: number | undefined;
     };
 
 /** How the upstream call went, for the deployment's failure counts. */
@@ -108,10 +134,17 @@ export interface FleetStore {
    * Ends a request: corrects the TPM reservation to `actualTokens` and releases the in-flight lease.
    * A `failure` is counted in the chosen candidate's minute (`ticket.subjects[0]`; admission counted
    * the call) and the minute's counts come back for the cooldown decision; other outcomes resolve to
-   * undefined. Off the client's critical path: a success is not awaited, and settlements of many
-   * requests may share one Redis call.
+   * undefined. With an account, its spend moves from the reserved estimate to `actualCost` (a
+   * request whose replica dies before settling stays charged its estimate: spend is never lost).
+   * Off the client's critical path: a success is not awaited, and settlements of many requests may
+   * share one Redis call.
    */
-  settle(ticket: Ticket, actualTokens: number, outcome: Outcome): Promise<OutcomeCounts | undefined>;
+  settle(
+    ticket: Ticket,
+    actualTokens: number,
+    outcome: Outcome,
+    actualCost?: number,
+  ): Promise<OutcomeCounts | undefined>;
   /** Cools a candidate subject down for `ms`; a cooldown already running longer is left as it is. */
   coolDown(subjectId: string, ms: number): Promise<void>;
   /** Milliseconds of cooldown left for each subject id (0 = available), for health and metrics. */

@@ -1,12 +1,13 @@
 import type { Geometry } from '../options.js';
+import { NEXT_RESET_LUA } from './accounts.js';
 
 /**
  * admit.lua — one atomic admission: check every gate and the candidates in order, reserve in all
  * gates and the first candidate that is not cooling down and has room.
  *
- * Subjects are the C candidates, then the G gates. ARGV[4+i] gives subject i's limits as
- * 'rpm:tpm:parallel' (0 = unlimited), and KEYS holds, subject after subject, only the keys those
- * limits use:
+ * Subjects are the C candidates, then the G gates. ARGV[5+i] gives subject i's limits as
+ * 'rpm:tpm:parallel' (0 = unlimited), and KEYS holds (after the account record, when there is an
+ * account) subject after subject only the keys those limits use:
  *   state     HASH  (always) 't' tokens counted, 'c' oldest counted bucket, 'cb' current bucket and
  *                   'cv' its tokens; 'm' minute, 'calls', 'fail' (cooldown decisions); 'cool'
  *                   cooldown end (ms)
@@ -14,12 +15,17 @@ import type { Geometry } from '../options.js';
  *   rpm log   LIST  (when rpm > 0) admission times (ms, Redis clock), newest at the head
  *   in-flight ZSET  (when parallel > 0) lease id → lease expiry (ms)
  * ARGV[1] C  ARGV[2] G  ARGV[3] tokens to reserve  ARGV[4] lease id
+ * ARGV[5] the account's estimated cost ('' = no account); its record is KEYS[1] (see accounts.ts):
+ *   it must exist, not be blocked or expired, and be under budget (a due budget reset is applied
+ *   first); on admission the cost is added to its spend.
  * Window W, bucket B, lease L and K = ceil(W/B) are compiled into the script (see admitScript).
  *
  * Returns {1, chosen candidate (1-based), bucket, then for the chosen candidate and each gate:
  *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms}
- *      or {0, reason, gate (1-based, 0 = none), retry after ms}
- *         reason 1 gate rpm, 2 gate tpm, 3 gate parallel, 4 every candidate cooling down, 5 no room
+ *          and, with an account, its spend after the reservation (string) and budget period (reset_at)
+ *      or {0, reason, gate (1-based, 0 = none), retry after ms, spend, budget or expiry}
+ *         reason 1 gate rpm, 2 gate tpm, 3 gate parallel, 4 every candidate cooling down, 5 no room,
+ *         6 account missing, 7 blocked, 8 expired, 9 over budget
  *
  * RPM is an exact log: a request is admitted when fewer than rpm admissions happened in the last
  * window, so no rolling window ever holds more than rpm. TPM counts tokens in buckets and looks at
@@ -44,15 +50,37 @@ local cur = floor(now / B)
 local first = cur - K
 local minute = floor(now / 60000)
 local N = C + G
+local cost = ARGV[5] ~= '' and tonumber(ARGV[5]) or nil
+
+-- The account first: a key that may not spend refuses the request before any window is touched.
+local period = 0
+if cost then
+  local a = call('HMGET', KEYS[1], 'spend', 'blocked', 'expires', 'max_budget', 'reset_at', 'every_ms', 'every_mo')
+  local spend = tonumber(a[1])
+  if not spend then return { 0, 6, 0, 0 } end
+  if a[2] == '1' then return { 0, 7, 0, 0 } end
+  local expires = tonumber(a[3])
+  if expires and now >= expires then return { 0, 8, 0, 0, '0', tostring(expires) } end
+  local reset_at = tonumber(a[5])
+  if reset_at and now >= reset_at then
+    ${NEXT_RESET_LUA.trim()}
+    reset_at = next_reset(reset_at, tonumber(a[6]), tonumber(a[7]), now)
+    spend = 0
+    call('HSET', KEYS[1], 'spend', 0, 'reset_at', reset_at)
+  end
+  period = reset_at or 0
+  local budget = tonumber(a[4])
+  if budget and spend >= budget then return { 0, 9, 0, 0, tostring(spend), tostring(budget) } end
+end
 
 -- Per subject i, flat: v[10i-9..10i] = rpm limit, tpm limit, parallel limit, rpm used, tpm used,
 -- oldest counted bucket (false: none), outcome minute, calls, tokens already in bucket cur, and
 -- the closed bucket the state still holds (false: none) whose tokens are v[10i+...]: see closing.
 -- keys[4i-3..4i] = state, ring, rpm log, in-flight (false when not passed).
 local v, keys, cool, closing = {}, {}, {}, {}
-local kn = 1
+local kn = cost and 2 or 1
 for i = 1, N do
-  local r, t, p = string.match(ARGV[4 + i], '^(%d+):(%d+):(%d+)$')
+  local r, t, p = string.match(ARGV[5 + i], '^(%d+):(%d+):(%d+)$')
   r, t, p = tonumber(r), tonumber(t), tonumber(p)
   local o = 10 * (i - 1)
   v[o + 1], v[o + 2], v[o + 3], v[o + 4], v[o + 5] = r, t, p, 0, 0
@@ -236,6 +264,10 @@ for n = 0, G do
     call('ZADD', keys[q + 4], now + L, ARGV[4])
     call('PEXPIRE', keys[q + 4], L)
   end
+end
+if cost then
+  out[#out + 1] = call('HINCRBYFLOAT', KEYS[1], 'spend', cost)
+  out[#out + 1] = period
 end
 return out
 `;

@@ -1,4 +1,5 @@
 import type { Geometry } from '../options.js';
+import { NEXT_RESET_LUA } from './accounts.js';
 import { stateTtl } from './admit.js';
 
 /**
@@ -7,9 +8,13 @@ import { stateTtl } from './admit.js';
  * minute (admission already counted the call).
  *
  * ARGV[1] T tickets; then per ticket: S subjects, bucket of the reservation, token delta
- *   (actual - reserved), lease id, failed (1/0), and per subject: has tpm (1/0), has parallel (1/0).
- * KEYS, ticket after ticket and subject after subject: the state HASH (see admit.lua), the ring
- *   HASH when the subject has a tpm limit, the in-flight ZSET when it has a parallel limit.
+ *   (actual - reserved), lease id, failed (1/0), account ('' = none, else
+ *   'reserved cost:actual cost:budget period'), and per subject: has tpm (1/0), has parallel (1/0).
+ * KEYS, ticket after ticket: the account record when there is one, then subject after subject: the
+ *   state HASH (see admit.lua), the ring HASH when the subject has a tpm limit, the in-flight ZSET
+ *   when it has a parallel limit.
+ * An account's spend moves from the reserved cost to the actual one; if its budget period turned
+ * since the reservation (the reset zeroed it), the new period is charged the actual cost.
  * Returns {failures, calls} of each ticket's chosen candidate in the current minute, flattened
  * (zeros for tickets that did not fail).
  *
@@ -24,6 +29,7 @@ local time = call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local first = math.floor(now / B) - K
 local minute = math.floor(now / 60000)
+${NEXT_RESET_LUA.trim()}
 local out = {}
 local a, k = 2, 1
 for t = 1, tonumber(ARGV[1]) do
@@ -32,7 +38,28 @@ for t = 1, tonumber(ARGV[1]) do
   local delta = tonumber(ARGV[a + 2])
   local lease = ARGV[a + 3]
   local failed = ARGV[a + 4] == '1'
-  a = a + 5
+  local account = ARGV[a + 5]
+  a = a + 6
+  if account ~= '' then
+    local reserved, actual, period = string.match(account, '^([^:]+):([^:]+):(%d+)$')
+    local akey = KEYS[k]
+    k = k + 1
+    local got = call('HMGET', akey, 'spend', 'reset_at', 'every_ms', 'every_mo')
+    local spend = tonumber(got[1])
+    if spend then
+      local reset_at = tonumber(got[2])
+      if reset_at and now >= reset_at then
+        -- A reset fell due while the request ran: apply it first, as admission would.
+        reset_at = next_reset(reset_at, tonumber(got[3]), tonumber(got[4]), now)
+        spend = 0
+        call('HSET', akey, 'spend', 0, 'reset_at', reset_at)
+      end
+      local d = tonumber(actual)
+      if (reset_at or 0) == tonumber(period) then d = d - tonumber(reserved) end
+      if spend + d < 0 then d = -spend end
+      if d ~= 0 then call('HINCRBYFLOAT', akey, 'spend', d) end
+    end
+  end
   local fails, calls = 0, 0
   for s = 1, S do
     local state = KEYS[k]
