@@ -9,6 +9,11 @@ export type ErrorCode =
   | 'forbidden_parameter'
   | 'model_not_found'
   | 'auth_error'
+  | 'key_model_access_denied'
+  | 'expired_key'
+  | 'budget_exceeded'
+  | 'key_store_unavailable'
+  | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
   | 'request_too_large'
@@ -20,6 +25,13 @@ export type ErrorCode =
   | 'shutting_down'
   | 'client_closed'
   | 'internal_error';
+
+/** LiteLLM's `error.type` where it names the case itself, so its clients recognise it. */
+const TYPES: Partial<Record<ErrorCode, string>> = {
+  expired_key: 'expired_key',
+  budget_exceeded: 'budget_exceeded',
+  key_model_access_denied: 'auth_error',
+};
 
 /** OpenAI's `error.type` for each family of status. */
 function typeFor(status: number): string {
@@ -56,7 +68,12 @@ export class GatewayError extends Error {
   /** OpenAI's error body. Only the message chosen here reaches the client — never `cause`. */
   toJSON(): { error: { message: string; type: string; param: string | null; code: string } } {
     return {
-      error: { message: this.message, type: typeFor(this.status), param: this.param, code: this.code },
+      error: {
+        message: this.message,
+        type: TYPES[this.code] ?? typeFor(this.status),
+        param: this.param,
+        code: this.code,
+      },
     };
   }
 }

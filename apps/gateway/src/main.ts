@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseCli, USAGE, UsageError } from './cli/args.js';
+import { KEYS_USAGE, parseKeysCli, runKeysCall } from './cli/keys.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger, flushLogs, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
@@ -14,6 +15,7 @@ import { VERSION } from './version.js';
  */
 async function main(): Promise<void> {
   const env = process.env;
+  if (process.argv[2] === 'keys') return keysCommand(process.argv.slice(3), env);
   let args: ReturnType<typeof parseCli>;
   let config: GatewayConfig;
   try {
@@ -75,6 +77,11 @@ function announce(config: GatewayConfig, logger: Logger): void {
       msg: 'NO MASTER KEY: anyone who can reach this port can use every model. Set general_settings.master_key or LITELLM_MASTER_KEY.',
     });
   }
+  if (!config.redis && config.masterKey !== undefined) {
+    logger.warn({
+      msg: 'no Redis configured: virtual keys issued through /key/generate live in memory and vanish when this process stops',
+    });
+  }
   if (!config.redis) {
     logger.warn({
       msg: 'no Redis configured: rpm/tpm limits, cooldowns and in-flight counts are kept per replica. Set REDIS_URL to share them across replicas.',
@@ -103,6 +110,24 @@ function runPrimary(workers: number, logger: Logger): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** `fleetgate keys …`: a small client of the admin API. */
+async function keysCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h'))
+    return void console.log(KEYS_USAGE);
+  try {
+    const call = parseKeysCli(argv, env);
+    process.exitCode = await runKeysCall(
+      call,
+      (l) => console.log(l),
+      (l) => console.error(l),
+    );
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`fleetgate keys: ${error.message}\n`);
+    process.exitCode = 2;
+  }
 }
 
 function logLevel(v: string | undefined): LogLevel {

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FleetStore } from '@fleetgate/ratelimit';
+import type { AccountStore, FleetStore } from '@fleetgate/ratelimit';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Dispatcher } from 'undici';
@@ -10,6 +10,8 @@ import { createFleetState, type FleetState } from './fleet/create-store.js';
 import { createApp } from './http/app.js';
 import { createAuthenticator } from './http/authenticate.js';
 import type { Readiness } from './http/routes/health.js';
+import { createKeyAdmin } from './keys/key-admin.js';
+import { createKeyCache } from './keys/key-cache.js';
 import type { Logger } from './log.js';
 import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { createMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -41,6 +43,8 @@ export interface AppParts {
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly store: FleetStore;
+  /** Virtual keys. @default none: only the master key authenticates */
+  readonly accounts?: AccountStore;
   readonly replicaId: string;
   readonly metrics?: GatewayMetrics;
   readonly readiness?: () => Readiness;
@@ -52,9 +56,10 @@ export interface AppParts {
 /** The app and everything its requests share, without a socket: what `app.request()` tests drive. */
 export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps: ProxyDeps } {
   const { config } = parts;
+  const keyCache = parts.accounts ? createKeyCache(parts.accounts) : undefined;
   const deps: ProxyDeps = {
     config,
-    authenticate: createAuthenticator(config.masterKey),
+    authenticate: createAuthenticator(config.masterKey, keyCache && { cache: keyCache, now: Date.now }),
     router: createModelRouter(config),
     store: parts.store,
     upstream: parts.upstream ?? createUpstreamAgent(),
@@ -77,7 +82,8 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
       liveReplicas: 1,
       version: VERSION,
     }));
-  return { app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics }), deps };
+  const keyAdmin = parts.accounts ? createKeyAdmin(parts.accounts) : undefined;
+  return { app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics, keyAdmin }), deps };
 }
 
 /** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */
@@ -93,6 +99,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
     logger,
     metrics,
     store: fleet.store,
+    accounts: fleet.accounts,
     replicaId: fleet.replicaId,
     gatherMetrics,
     readiness: () => ({

@@ -16,6 +16,7 @@ export interface ServeArgs {
 export type CliArgs = ServeArgs | { readonly command: 'help' } | { readonly command: 'version' };
 
 export const USAGE = `usage: fleetgate --config FILE [--port 4000] [--host 0.0.0.0] [--workers N]
+       fleetgate keys generate|list|info|delete …   (see fleetgate keys --help)
 
   --config, -c FILE        LiteLLM config.yaml to serve (env CONFIG_FILE_PATH)
   --port PORT              port to listen on (env PORT; default 4000)

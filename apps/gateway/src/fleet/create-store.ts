@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  type AccountStore,
   createMemoryStore,
+  createRedisAccounts,
   createRedisStore,
   createResilientStore,
   type FleetStore,
+  MemoryAccounts,
   type StoreMode,
 } from '@fleetgate/ratelimit';
 import type { GatewayConfig } from '../config/gateway-config.js';
@@ -14,6 +17,8 @@ import { createRedisClient, waitUntilReady } from './redis-client.js';
 /** The fleet store the gateway runs on, with what health and shutdown need from it. */
 export interface FleetState {
   readonly store: FleetStore;
+  /** Virtual keys: in Redis next to the windows, or in memory for a replica without Redis. */
+  readonly accounts: AccountStore;
   readonly replicaId: string;
   readonly cache: 'redis' | 'memory';
   readonly mode: () => StoreMode;
@@ -28,9 +33,11 @@ export interface FleetState {
 export async function createFleetState(config: GatewayConfig, logger: Logger): Promise<FleetState> {
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   if (!config.redis) {
-    const store = createMemoryStore({ leaseMs: config.leaseMs });
+    const accounts = new MemoryAccounts();
+    const store = createMemoryStore({ leaseMs: config.leaseMs, accounts });
     return {
       store,
+      accounts,
       replicaId,
       cache: 'memory',
       mode: store.mode,
@@ -67,6 +74,7 @@ export async function createFleetState(config: GatewayConfig, logger: Logger): P
   await store.start();
   return {
     store,
+    accounts: createRedisAccounts(client, { namespace: config.redisNamespace }),
     replicaId,
     cache: 'redis',
     mode: store.mode,

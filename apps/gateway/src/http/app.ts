@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { GatewayError } from '../errors.js';
+import type { KeyAdmin } from '../keys/key-admin.js';
 import type { GatewayEnv, ProxyDeps } from '../proxy/context.js';
 import { finishRequest } from '../proxy/finish.js';
 import { createLlmHandler } from '../proxy/llm-handler.js';
 import { type Readiness, registerHealthRoutes } from './routes/health.js';
+import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
 
@@ -13,6 +15,8 @@ export interface AppOptions {
   readonly readiness: () => Readiness;
   /** The process group's metrics, under `--workers`. */
   readonly gatherMetrics?: (() => Promise<string>) | undefined;
+  /** The key admin API's logic; without it the `/key/*` routes are not served. */
+  readonly keyAdmin?: KeyAdmin | undefined;
 }
 
 /**
@@ -37,6 +41,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
   registerModelRoutes(app, deps);
   registerHealthRoutes(app, options.readiness);
   registerMetricsRoute(app, deps, options.gatherMetrics);
+  if (options.keyAdmin) registerKeyRoutes(app, deps, options.keyAdmin);
 
   app.notFound((c) => {
     const error = new GatewayError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);

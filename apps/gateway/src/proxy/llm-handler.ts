@@ -4,17 +4,28 @@ import { shuffleByWeight } from '@fleetgate/routing';
 import type { Context } from 'hono';
 import type { Deployment } from '../config/deployments.js';
 import { GatewayError } from '../errors.js';
+import type { Principal } from '../http/authenticate.js';
 import { parseJsonObject, readBody } from '../http/body.js';
 import { type ClientGoneSignal, clientGoneSignal } from '../http/client-gone.js';
 import { headerReader } from '../http/headers.js';
 import { checkRequest } from '../http/openai-request.js';
 import type { Endpoint } from '../providers/types.js';
+import { noDeployment, unknownModel } from './admission-errors.js';
 import { attempt, type UpstreamAnswer } from './attempt.js';
 import type { GatewayEnv, ProxyDeps } from './context.js';
-import { estimateTokens } from './estimate.js';
+import { estimateTokens, type TokenEstimate } from './estimate.js';
 import { finishRequest } from './finish.js';
+import {
+  actualCost,
+  addKeyHeaders,
+  estimatedCost,
+  type KeyUse,
+  keyRefusal,
+  keyUse,
+  tightest,
+} from './key-policy.js';
 import type { ModelGroup } from './model-router.js';
-import { addRateLimitHeaders, formatDuration, retryAfterSeconds } from './rate-headers.js';
+import { addRateLimitHeaders } from './rate-headers.js';
 import { newRequestRecord, type RequestRecord } from './request-record.js';
 import { settleAttempt } from './settle.js';
 
@@ -29,10 +40,11 @@ interface Flight {
   readonly raw: Buffer;
   readonly stream: boolean;
   readonly clientWantsUsage: boolean;
-  readonly tokens: number;
+  readonly tokens: TokenEstimate;
   readonly leaseId: string;
   readonly signal: ClientGoneSignal;
   readonly record: RequestRecord;
+  readonly principal: Principal;
 }
 
 /** The answer of one model group: a response to send, or the error to send if no fallback helps. */
@@ -60,7 +72,12 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
     c.set('callId', callId);
     const record = newRequestRecord(callId, endpoint, startedAt);
     c.set('record', record);
-    deps.authenticate(header);
+    const authenticated = deps.authenticate(header);
+    const principal = authenticated instanceof Promise ? await authenticated : authenticated;
+    if (principal.kind === 'virtual') {
+      record.keyHash = principal.hash;
+      record.keyAlias = principal.key.doc.key_alias ?? undefined;
+    }
     const raw = await readBody(
       c.env?.incoming,
       c.req.raw,
@@ -85,11 +102,23 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
       leaseId: `${deps.replicaId}:${++leaseSeq}`,
       signal: clientGoneSignal(c),
       record,
+      principal,
     };
+    // The key must be allowed the requested model (401 if not); fallbacks it may not use are skipped.
+    const primaryUse = principal.kind === 'virtual' ? keyUse(principal, shape.model, group) : undefined;
     let failed: Extract<GroupResult, { kind: 'failed' }> | undefined;
     const groups = [group, ...group.fallbacks.map((name) => deps.router.resolve(name)!)];
     for (let i = 0; i < groups.length; i++) {
-      const result = await tryGroup(flight, groups[i]!, i);
+      const g = groups[i]!;
+      let use = primaryUse;
+      if (i > 0 && principal.kind === 'virtual') {
+        try {
+          use = keyUse(principal, g.name, g);
+        } catch {
+          continue;
+        }
+      }
+      const result = await tryGroup(flight, g, i, use);
       if (result.kind === 'response') return result.response;
       failed ??= result;
     }
@@ -103,7 +132,12 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
   };
 }
 
-async function tryGroup(flight: Flight, group: ModelGroup, fallbackDepth: number): Promise<GroupResult> {
+async function tryGroup(
+  flight: Flight,
+  group: ModelGroup,
+  fallbackDepth: number,
+  use: KeyUse | undefined,
+): Promise<GroupResult> {
   const { deps, record } = flight;
   record.modelGroup = group.name;
   let excluded: Set<string> | undefined;
@@ -115,17 +149,26 @@ async function tryGroup(flight: Flight, group: ModelGroup, fallbackDepth: number
     const ordered = pool.length === 1 ? pool : shuffleByWeight(pool, deps.random);
     const admission = await deps.store.admit({
       candidates: ordered.map((d) => deps.router.subject(d)),
-      tokens: flight.tokens,
+      gates: use?.gates,
+      tokens: flight.tokens.total,
       leaseId: flight.leaseId,
+      account: use ? { id: use.principal.hash, cost: estimatedCost(group, flight.tokens) } : undefined,
     });
     if (!admission.admitted) {
+      // A key that may not spend is refused outright; a key out of its windows, like a group out of
+      // room, is a 429 fallbacks may still avoid.
+      if (use && admission.reason.startsWith('account_')) throw keyRefusal(admission, use);
       deps.metrics.admission(
         group.name,
         admission.reason === 'cooldown' ? 'no_deployment_available' : 'rate_limited',
       );
       // After a failed attempt, the client learns what the upstream said rather than "no room".
       if (lastAnswer || lastError) break;
-      return { kind: 'failed', error: blocked(group, admission), answer: undefined };
+      const error =
+        use && admission.reason.startsWith('gate_')
+          ? keyRefusal(admission, use)
+          : noDeployment(group, admission);
+      return { kind: 'failed', error, answer: undefined };
     }
     deps.metrics.admission(group.name, 'admitted');
     if (n > 0) record.retries = n;
@@ -147,7 +190,7 @@ async function tryGroup(flight: Flight, group: ModelGroup, fallbackDepth: number
     });
     if (result.kind === 'answer') {
       if (result.failure) await pending;
-      const response = respond(flight, deployment, state, result.answer, fallbackDepth);
+      const response = respond(flight, deployment, admission, result.answer, fallbackDepth, use);
       if (result.answer.body instanceof ReadableStream) relayed = true;
       else finishRequest(deps, record);
       return { kind: 'response', response };
@@ -156,7 +199,9 @@ async function tryGroup(flight: Flight, group: ModelGroup, fallbackDepth: number
     excluded ??= new Set();
     excluded.add(deployment.id);
     lastError = result.error;
-    lastAnswer = result.answer ? respond(flight, deployment, state, result.answer, fallbackDepth) : undefined;
+    lastAnswer = result.answer
+      ? respond(flight, deployment, admission, result.answer, fallbackDepth, use)
+      : undefined;
   }
   if (lastAnswer) return { kind: 'failed', error: undefined, answer: lastAnswer };
   return { kind: 'failed', error: lastError, answer: undefined };
@@ -166,9 +211,10 @@ async function tryGroup(flight: Flight, group: ModelGroup, fallbackDepth: number
 function respond(
   flight: Flight,
   deployment: Deployment,
-  state: SubjectState | undefined,
+  admission: Extract<Admission, { admitted: true }>,
   answer: UpstreamAnswer,
   fallbackDepth: number,
+  use: KeyUse | undefined,
 ): Response {
   const { record } = flight;
   const overheadMs = performance.now() - record.startedAt - record.upstreamMs;
@@ -182,7 +228,21 @@ function respond(
     'x-litellm-attempted-fallbacks': String(fallbackDepth),
     'x-litellm-overhead-duration-ms': overheadMs.toFixed(3),
   };
-  addRateLimitHeaders(headers, state);
+  const states: readonly SubjectState[] = admission.states;
+  addRateLimitHeaders(headers, use ? tightest(states) : states[0]);
+  if (use) {
+    // A non-stream answer's cost is known now; a stream's only when it ends (its spend header shows the reservation).
+    const known = !(answer.body instanceof ReadableStream) && record.promptTokens !== undefined;
+    const cost = known
+      ? actualCost(deployment, {
+          promptTokens: record.promptTokens!,
+          completionTokens: record.completionTokens ?? 0,
+        })
+      : undefined;
+    const reserved = admission.ticket.account?.cost ?? 0;
+    const spend = admission.spend === undefined ? undefined : admission.spend - reserved + (cost ?? reserved);
+    addKeyHeaders(headers, use, states, spend, cost, deployment.modelGroup);
+  }
   record.status = answer.status;
   record.errorCode = answer.status >= 400 ? 'upstream_error' : undefined;
   if (answer.body instanceof ReadableStream) {
@@ -190,38 +250,4 @@ function respond(
     headers['x-accel-buffering'] = 'no';
   }
   return new Response(answer.body, { status: answer.status, headers });
-}
-
-function blocked(group: ModelGroup, admission: Extract<Admission, { admitted: false }>): GatewayError {
-  const wait = admission.retryAfterMs;
-  const seconds = retryAfterSeconds(wait);
-  const headers: Record<string, string> = { 'retry-after': seconds };
-  if (group.jointRpm !== undefined) {
-    headers['x-ratelimit-limit-requests'] = String(group.jointRpm);
-    headers['x-ratelimit-remaining-requests'] = '0';
-    headers['x-ratelimit-reset-requests'] = formatDuration(wait);
-  }
-  if (admission.reason === 'cooldown') {
-    return new GatewayError(
-      429,
-      'no_deployment_available',
-      `No deployments available for selected model, Try again in ${seconds} seconds. Passed model=${group.name}. All deployments are cooling down after failures.`,
-      { headers },
-    );
-  }
-  return new GatewayError(
-    429,
-    'rate_limited',
-    `No deployments available for selected model, Try again in ${seconds} seconds. Passed model=${group.name}. Every deployment is at its rpm/tpm/parallel limit.`,
-    { headers },
-  );
-}
-
-function unknownModel(model: string, available: readonly string[]): GatewayError {
-  return new GatewayError(
-    400,
-    'model_not_found',
-    `Invalid model name passed in model=${model}. Available models: ${available.join(', ') || '(none)'}. Call \`/v1/models\` to view available models for your key.`,
-    { param: 'model' },
-  );
 }

@@ -10,6 +10,9 @@ export interface ModelGroup {
   readonly fallbacks: readonly string[];
   /** Sum of the deployments' rpm when every one has a limit, for 429 headers. */
   readonly jointRpm: number | undefined;
+  /** The dearest deployment's prices (USD per token): budgets reserve at these before one is chosen. */
+  readonly maxInputCost: number;
+  readonly maxOutputCost: number;
 }
 
 export interface ModelRouter {
@@ -30,6 +33,8 @@ export function createModelRouter(config: GatewayConfig): ModelRouter {
       deployments,
       fallbacks: config.fallbacks.get(name) ?? [],
       jointRpm: rpms.every((r) => r !== undefined) ? rpms.reduce((a, b) => a + (b ?? 0), 0) : undefined,
+      maxInputCost: Math.max(0, ...deployments.map((d) => d.inputCostPerToken ?? 0)),
+      maxOutputCost: Math.max(0, ...deployments.map((d) => d.outputCostPerToken ?? 0)),
     });
   }
   const byName = new Map(groups);

@@ -3,6 +3,7 @@ import { type AttemptFailure, decideCooldown, isDeploymentFault } from '@fleetga
 import type { Deployment } from '../config/deployments.js';
 import type { Usage } from '../providers/types.js';
 import type { ProxyDeps } from './context.js';
+import { actualCost } from './key-policy.js';
 import type { RequestRecord } from './request-record.js';
 
 /**
@@ -27,7 +28,17 @@ export function settleAttempt(
   const outcome = !counted ? 'none' : failure ? (isDeploymentFault(failure) ? 'failure' : 'none') : 'success';
   if (counted)
     deps.metrics.attempt(record, deployment, failure ? (failure.status ?? 502) : undefined, failure?.kind);
-  const settled = deps.store.settle(ticket, tokens, outcome);
+  // Spend: the real cost when the upstream said what it used; nothing for a failed call; the
+  // reserved estimate otherwise (a stream the client left, an upstream that reports no usage).
+  const cost = !ticket.account ? undefined : usage ? actualCost(deployment, usage) : failure ? 0 : undefined;
+  if (
+    ticket.account &&
+    deployment.inputCostPerToken === undefined &&
+    deployment.outputCostPerToken === undefined
+  ) {
+    warnUnpriced(deps, deployment);
+  }
+  const settled = deps.store.settle(ticket, tokens, outcome, cost);
   if (outcome !== 'failure' || !failure) {
     settled.catch((error: unknown) => deps.logger.debug({ msg: 'settle failed', err: String(error) }));
     return Promise.resolve();
@@ -55,4 +66,17 @@ export function settleAttempt(
       });
     })
     .catch((error: unknown) => deps.logger.warn({ msg: 'failure bookkeeping failed', err: String(error) }));
+}
+
+const unpriced = new Set<string>();
+
+/** Once per deployment: spend cannot count what has no price. */
+function warnUnpriced(deps: ProxyDeps, deployment: Deployment): void {
+  if (unpriced.has(deployment.id)) return;
+  unpriced.add(deployment.id);
+  deps.logger.warn({
+    msg: 'deployment has no input_cost_per_token/output_cost_per_token: virtual keys spend 0 on it',
+    model_id: deployment.id,
+    model_group: deployment.modelGroup,
+  });
 }

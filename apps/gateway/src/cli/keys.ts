@@ -1,0 +1,167 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './args.js';
+
+export const KEYS_USAGE = `usage: fleetgate keys <command> [options]
+
+  generate [--alias A] [--models a,b] [--rpm N] [--tpm N] [--max-parallel N]
+           [--max-budget USD] [--budget-duration 30d] [--duration 30d]
+           [--user-id U] [--team-id T] [--metadata JSON]      issue a key (printed once)
+  list [--page N] [--size N]                                  list key hashes
+  info KEY                                                    show a key (KEY or its hash)
+  delete KEY... | --alias A...                                delete keys
+
+  --url URL         the gateway (env FLEETGATE_URL or LITELLM_PROXY_URL; default http://localhost:4000)
+  --master-key KEY  (env LITELLM_MASTER_KEY or LITELLM_PROXY_API_KEY)`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What one `fleetgate keys …` invocation asks of the admin API. */
+export interface KeysCall {
+  readonly url: string;
+  readonly masterKey: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: Record<string, unknown>;
+}
+
+/** Turns `fleetgate keys …` arguments into one admin API call; bad input is a UsageError (exit 2). */
+export function parseKeysCli(argv: readonly string[], env: Env): KeysCall {
+  const [command, ...rest] = argv;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        'master-key': { type: 'string' },
+        alias: { type: 'string', multiple: true },
+        models: { type: 'string' },
+        rpm: { type: 'string' },
+        tpm: { type: 'string' },
+        'max-parallel': { type: 'string' },
+        'max-budget': { type: 'string' },
+        'budget-duration': { type: 'string' },
+        duration: { type: 'string' },
+        'user-id': { type: 'string' },
+        'team-id': { type: 'string' },
+        metadata: { type: 'string' },
+        page: { type: 'string' },
+        size: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]} (see fleetgate keys --help)`);
+  }
+  const v = parsed.values as Record<string, string | string[] | undefined>;
+  const url = (
+    (v['url'] as string | undefined) ??
+    env['FLEETGATE_URL'] ??
+    env['LITELLM_PROXY_URL'] ??
+    'http://localhost:4000'
+  ).replace(/\/+$/, '');
+  const masterKey =
+    (v['master-key'] as string | undefined) ?? env['LITELLM_MASTER_KEY'] ?? env['LITELLM_PROXY_API_KEY'];
+  if (!masterKey) throw new UsageError('the master key is required: --master-key or LITELLM_MASTER_KEY');
+  const base = { url, masterKey };
+  const aliases = (v['alias'] as string[] | undefined) ?? [];
+  switch (command) {
+    case 'generate': {
+      const body: Record<string, unknown> = {};
+      if (aliases.length > 1) throw new UsageError('generate takes one --alias');
+      if (aliases[0]) body['key_alias'] = aliases[0];
+      if (v['models'])
+        body['models'] = (v['models'] as string)
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean);
+      for (const [flag, field] of [
+        ['rpm', 'rpm_limit'],
+        ['tpm', 'tpm_limit'],
+        ['max-parallel', 'max_parallel_requests'],
+      ] as const) {
+        if (v[flag] !== undefined) body[field] = whole(flag, v[flag] as string);
+      }
+      if (v['max-budget'] !== undefined) body['max_budget'] = amount('max-budget', v['max-budget'] as string);
+      if (v['budget-duration']) body['budget_duration'] = v['budget-duration'];
+      if (v['duration']) body['duration'] = v['duration'];
+      if (v['user-id']) body['user_id'] = v['user-id'];
+      if (v['team-id']) body['team_id'] = v['team-id'];
+      if (v['metadata']) body['metadata'] = json('metadata', v['metadata'] as string);
+      return { ...base, method: 'POST', path: '/key/generate', body };
+    }
+    case 'list': {
+      const page = v['page'] === undefined ? 1 : whole('page', v['page'] as string);
+      const size = v['size'] === undefined ? 10 : whole('size', v['size'] as string);
+      return { ...base, method: 'GET', path: `/key/list?page=${page}&size=${size}` };
+    }
+    case 'info': {
+      const key = parsed.positionals[0];
+      if (!key) throw new UsageError('info needs a KEY (the key or its hash)');
+      return { ...base, method: 'GET', path: `/key/info?key=${encodeURIComponent(key)}` };
+    }
+    case 'delete': {
+      if (parsed.positionals.length === 0 && aliases.length === 0)
+        throw new UsageError('delete needs KEY... or --alias A');
+      const body: Record<string, unknown> = {};
+      if (parsed.positionals.length > 0) body['keys'] = parsed.positionals;
+      if (aliases.length > 0) body['key_aliases'] = aliases;
+      return { ...base, method: 'POST', path: '/key/delete', body };
+    }
+    default:
+      throw new UsageError(`unknown keys command "${command ?? ''}" (generate, list, info, delete)`);
+  }
+}
+
+/** Sends the call; prints the JSON answer. Returns the exit code: 0 on success, 1 when the gateway refused. */
+export async function runKeysCall(
+  call: KeysCall,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(`${call.url}${call.path}`, {
+      method: call.method,
+      headers: { authorization: `Bearer ${call.masterKey}`, 'content-type': 'application/json' },
+      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+    });
+  } catch (error) {
+    err(`fleetgate keys: cannot reach ${call.url}: ${(error as Error).message}`);
+    return 1;
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+    } catch {
+      // Not JSON: print it as it came.
+    }
+    err(`fleetgate keys: ${res.status}: ${message}`);
+    return 1;
+  }
+  out(JSON.stringify(JSON.parse(text), null, 2));
+  return 0;
+}
+
+function whole(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function amount(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${flag} must be a number of dollars, got "${text}"`);
+  return n;
+}
+
+function json(flag: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${flag} must be JSON, got "${text}"`);
+  }
+}
