@@ -56,11 +56,9 @@ const keyFields = {
   ...INERT,
 };
 
-const secret = z
-  .string({ error: 'must be a string' })
-  .regex(/^sk-[\x21-\x7e]{8,}$/, {
-    error: 'must start with "sk-" and have at least 8 more printable characters',
-  });
+const secret = z.string({ error: 'must be a string' }).regex(/^sk-[\x21-\x7e]{8,}$/, {
+  error: 'must start with "sk-" and have at least 8 more printable characters',
+});
 const keyRef = z
   .string({ error: 'must be a key ("sk-…") or its hash' })
   .min(1, { error: 'must not be empty' });
