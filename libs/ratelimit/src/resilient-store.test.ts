@@ -63,3 +63,23 @@ describe('resilient store', () => {
     await store.close();
   });
 });
+
+describe('resilient store passes everything through', () => {
+  it('hands settle its actual cost (spend settles to usage, not the estimate)', async () => {
+    const seen: Array<number | undefined> = [];
+    const redis = flakyRedis(() => undefined);
+    const spy: RedisFleetStore = {
+      ...redis,
+      settle: (t, n, o, cost) => {
+        seen.push(cost);
+        return redis.settle(t, n, o, cost);
+      },
+    };
+    const store = createResilientStore({ redis: spy, probe: () => Promise.resolve(), replicaId: 'r' });
+    const a = await store.admit({ candidates: [d], tokens: 0, leaseId: '1' });
+    if (!a.admitted) throw new Error(a.reason);
+    await store.settle(a.ticket, 10, 'success', 0.25);
+    expect(seen).toEqual([0.25]);
+    await store.close();
+  });
+});

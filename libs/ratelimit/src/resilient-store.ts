@@ -132,10 +132,10 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       }
       return localAdmit(request);
     },
-    async settle(ticket, actualTokens, outcome): Promise<OutcomeCounts | undefined> {
-      if (ticket.mode === 'local') return local?.settle(ticket, actualTokens, outcome);
+    async settle(ticket, actualTokens, outcome, actualCost): Promise<OutcomeCounts | undefined> {
+      if (ticket.mode === 'local') return local?.settle(ticket, actualTokens, outcome, actualCost);
       try {
-        return await redis.settle(ticket, actualTokens, outcome);
+        return await redis.settle(ticket, actualTokens, outcome, actualCost);
       } catch {
         // The reservation stays counted until its window passes and the lease expires: never refunded twice.
         return undefined;
