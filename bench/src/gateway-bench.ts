@@ -56,7 +56,7 @@ export interface Measured {
 }
 
 export interface TargetRun {
-  readonly key: 'direct' | 'bare' | 'off' | 'on';
+  readonly key: 'direct' | 'bare' | 'off' | 'on' | 'vkey';
   readonly label: string;
   /** The closed-loop round with the median throughput. */
   readonly closed: Measured;
@@ -83,6 +83,8 @@ function configYaml(fakeUrl: string, deploymentId: string): string {
       api_key: "test"
       rpm: 100000000
       tpm: 10000000000
+      input_cost_per_token: 0.0000025
+      output_cost_per_token: 0.00001
     model_info:
       id: ${deploymentId}
 general_settings:
@@ -105,6 +107,7 @@ async function measure(
   fake: Started,
   proxy: Started | undefined,
   redis: Redis | undefined,
+  apiKey: string = API_KEY,
 ): Promise<Measured> {
   const load: LoadOptions = {
     url,
@@ -113,7 +116,7 @@ async function measure(
     rate: options.rate,
     durationS: options.durationS,
     warmupS: options.warmupS,
-    apiKey: API_KEY,
+    apiKey,
   };
   let proxy0 = 0;
   let proxy1 = 0;
@@ -149,6 +152,8 @@ interface Target {
   readonly url: string;
   readonly proxy: Started | undefined;
   readonly redis: Redis | undefined;
+  /** @default the master key */
+  readonly apiKey?: string;
 }
 
 const medianBy = (xs: Measured[]) =>
@@ -198,11 +203,32 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         proxy: on,
         redis,
       });
+      // The same gateway, called with a virtual key whose rpm/tpm limits and budget never bind: the
+      // key's windows and spend are checked and charged in the same admission call.
+      const issued = await fetch(`${on.url}/key/generate`, {
+        method: 'POST',
+        headers: HEADERS,
+        body: JSON.stringify({
+          key_alias: `bench-${randomUUID()}`,
+          rpm_limit: 100_000_000,
+          tpm_limit: 10_000_000_000,
+          max_budget: 1_000_000,
+        }),
+      });
+      const { key } = (await issued.json()) as { key: string };
+      targets.push({
+        key: 'vkey',
+        label: 'Fleetgate, Redis on, virtual key',
+        url: `${on.url}/chat/completions`,
+        proxy: on,
+        redis,
+        apiKey: key,
+      });
     } else {
       options.log(`Fleetgate (Redis on): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`);
     }
     for (const t of targets) {
-      await smoke(t.url, locustBody(), HEADERS);
+      await smoke(t.url, locustBody(), { ...HEADERS, authorization: `Bearer ${t.apiKey ?? API_KEY}` });
       options.log(`${t.label}: ${t.proxy ? `pid ${t.proxy.pid}, ` : ''}${t.url}`);
     }
 
@@ -210,7 +236,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const closed = new Map<TargetRun['key'], Measured[]>(targets.map((t) => [t.key, []]));
     for (let r = 1; r <= rounds; r++) {
       for (const t of targets) {
-        const m = await measure(options, 'closed', t.url, fake, t.proxy, t.redis);
+        const m = await measure(options, 'closed', t.url, fake, t.proxy, t.redis, t.apiKey);
         closed.get(t.key)!.push(m);
         options.log(
           `  round ${r}/${rounds} closed loop, ${t.label}: ${fmt(m.load.rps)} req/s, ${fmt(m.proxyCpu)} proxy CPU-µs/req`,
@@ -220,7 +246,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const runs: TargetRun[] = [];
     for (const t of targets) {
       options.log(`  open loop, ${options.rate} req/s, ${t.label} …`);
-      const open = await measure(options, 'open', t.url, fake, t.proxy, t.redis);
+      const open = await measure(options, 'open', t.url, fake, t.proxy, t.redis, t.apiKey);
       options.log(`    p50 ${fmt(open.load.latency.p50, 2)} ms, p99 ${fmt(open.load.latency.p99, 2)} ms`);
       const all = closed.get(t.key)!;
       runs.push({ key: t.key, label: t.label, closed: medianBy(all), rounds: all, open });
@@ -271,6 +297,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
   const bare = by('bare');
   const off = by('off');
   const on = by('on');
+  const vkey = by('vkey');
   const ratio = (a: number | undefined, b: number | undefined) =>
     a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
   /** The median over rounds of a/b, each pair measured back to back in the same round. */
@@ -290,6 +317,8 @@ export function gatewayReport(result: GatewayBenchResult): string {
   const cpu = perRound(off, bare, (m) => m.proxyCpu);
   const redisTput = perRound(on, off, (m) => m.load.rps);
   const redisCpu = perRound(on, off, (m) => m.proxyCpu);
+  const keyTput = perRound(vkey, on, (m) => m.load.rps);
+  const keyCpu = perRound(vkey, on, (m) => m.proxyCpu);
   const added = (r: TargetRun | undefined) =>
     r && direct ? r.open.load.latency.p50 - direct.open.load.latency.p50 : undefined;
   const addedSvc = (r: TargetRun | undefined) =>
@@ -313,6 +342,13 @@ export function gatewayReport(result: GatewayBenchResult): string {
       on ? verdict(redisTput !== undefined && redisTput >= 0.85) : 'skipped',
     ],
     ['Redis on / Redis off, gateway CPU per request', redisCpu ? `${fmt(redisCpu, 2)}×` : '—', '—', 'info'],
+    [
+      'virtual key (rpm_limit) / master key, throughput (Redis on)',
+      pct(keyTput),
+      '≥ 90 %',
+      vkey ? verdict(keyTput !== undefined && keyTput >= 0.9) : 'skipped',
+    ],
+    ['virtual key / master key, gateway CPU per request', keyCpu ? `${fmt(keyCpu, 2)}×` : '—', '—', 'info'],
     [
       `added p50 at ${options.rate} req/s: Fleetgate (Redis off) − direct`,
       ms(added(off)),
@@ -390,7 +426,7 @@ export function parseGatewayArgs(argv: readonly string[]) {
       rate: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '2' },
       'no-redis': { type: 'boolean', default: false },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
     },
   });
   return {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the admission benchmark, then the gateway benchmark; prints everything and writes
  * bench/results/latest.md. Options (all optional):
- *   --duration S (5, per closed-loop round and per open loop)  --rounds N (3)  --connections C (64)
+ *   --duration S (4, per closed-loop round and per open loop)  --rounds N (5)  --connections C (64)
  *   --rate R (500)  --warmup S (2)
  *   --admission-duration S (5)  --no-redis (skip every Redis part)
  */
@@ -47,8 +47,8 @@ function machine(): string[] {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '5' },
-      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '4' },
+      rounds: { type: 'string', default: '5' },
       connections: { type: 'string', default: '64' },
       rate: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '2' },
