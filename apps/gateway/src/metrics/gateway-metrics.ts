@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Deployment } from '../config/deployments.js';
 import type { RequestRecord } from '../proxy/request-record.js';
-import { FastCounter, FastGauge, FastHistogram } from './families.js';
+import { FastCounter, FastGauge, FastHistogram, type Series } from './families.js';
 
 /** LiteLLM's LATENCY_BUCKETS, in seconds, so existing dashboards' quantiles line up. */
 const LATENCY_BUCKETS = [
@@ -133,6 +133,8 @@ export function createMetrics() {
     },
   });
 
+  const remainingSeries = new Map<string, [Series, Series]>();
+
   /** Label values of a deployment, built once per deployment. */
   const deploymentValues = new Map<string, string[]>();
   const ofDeployment = (d: Deployment): string[] => {
@@ -216,12 +218,17 @@ export function createMetrics() {
       deploymentState.set(dv, 2);
     },
     remaining(d: Deployment, requests: number | undefined, tokens: number | undefined) {
-      const labels = [d.modelGroup, d.provider, d.apiBaseLabel, d.upstreamModel, d.id];
-      if (requests !== undefined) remainingRequests.set(labels, requests);
-      if (tokens !== undefined) remainingTokens.set(labels, tokens);
+      let pair = remainingSeries.get(d.id);
+      if (!pair) {
+        const labels = [d.modelGroup, d.provider, d.apiBaseLabel, d.upstreamModel, d.id];
+        pair = [remainingRequests.series(labels), remainingTokens.series(labels)];
+        remainingSeries.set(d.id, pair);
+      }
+      if (requests !== undefined) pair[0].value = requests;
+      if (tokens !== undefined) pair[1].value = tokens;
     },
     admission(group: string, result: 'admitted' | 'rate_limited' | 'no_deployment_available') {
-      admissions.inc([group, result]);
+      admissions.series([group, result]).value++;
     },
     /** Where the fleet gauges read from, at scrape time. */
     watchFleet(read: () => { local: boolean; replicas: number }) {

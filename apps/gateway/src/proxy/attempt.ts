@@ -1,4 +1,3 @@
-import type { Ticket } from '@fleetgate/ratelimit';
 import { type AttemptFailure, isRetryable } from '@fleetgate/routing';
 import type { Deployment } from '../config/deployments.js';
 import { GatewayError } from '../errors.js';
@@ -11,10 +10,9 @@ import { parseRetryAfter } from './rate-headers.js';
 import type { RequestRecord } from './request-record.js';
 import { SseUsageTracker, usageFromJson } from './usage.js';
 
-/** One admitted call to one deployment. */
+/** The request, as every attempt at it sends it (the request's own state, shared by its attempts). */
 export interface AttemptInput {
   readonly endpoint: Endpoint;
-  readonly deployment: Deployment;
   readonly body: Record<string, unknown>;
   /** The bytes the client sent, which `body` was parsed from. */
   readonly raw: Buffer;
@@ -22,7 +20,6 @@ export interface AttemptInput {
   /** The client asked for the usage chunk itself (else it is dropped from the stream). */
   readonly clientWantsUsage: boolean;
   readonly signal: ClientGoneSignal;
-  readonly ticket: Ticket;
   readonly record: RequestRecord;
 }
 
@@ -60,8 +57,13 @@ export type AttemptEnd = (
  * read whole (usage comes from them); a 200 stream is handed back as a relay that settles when it ends.
  * `end` is called exactly once per attempt, except for a relayed stream, which calls it when it ends.
  */
-export async function attempt(deps: ProxyDeps, input: AttemptInput, end: AttemptEnd): Promise<AttemptResult> {
-  const { deployment, record } = input;
+export async function attempt(
+  deps: ProxyDeps,
+  input: AttemptInput,
+  deployment: Deployment,
+  end: AttemptEnd,
+): Promise<AttemptResult> {
+  const { record } = input;
   const adapter = deployment.adapter;
   const timeoutMs = input.stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
   const payload = adapter.encodeBody(input.endpoint, input.body, input.raw);

@@ -179,7 +179,7 @@ async function tryGroup(
     const ticket = admission.ticket;
     let pending: Promise<void> = Promise.resolve();
     let relayed = false;
-    const result = await attempt(deps, { ...flight, deployment, ticket }, (usage, failure, counted) => {
+    const result = await attempt(deps, flight, deployment, (usage, failure, counted) => {
       pending = settleAttempt(deps, record, deployment, ticket, usage, failure, counted);
       if (!relayed) return;
       // A relayed stream ends after its response was returned: the request ends with it.
