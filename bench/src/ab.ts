@@ -58,7 +58,9 @@ if (isMain(import.meta.url)) {
           },
           { onStart: () => (c0 = treeCpuMicros(p.pid)), onEnd: () => (c1 = treeCpuMicros(p.pid)) },
         );
-        (cpu[name] ??= []).push((c1 - c0) / res.ok);
+        const samples = cpu[name] ?? [];
+        samples.push((c1 - c0) / res.ok);
+        cpu[name] = samples;
         console.log(
           `round ${r + 1} ${name}: ${Math.round(res.rps)} req/s, ${Math.round((c1 - c0) / res.ok)} CPU-µs/req`,
         );

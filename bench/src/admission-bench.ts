@@ -171,7 +171,12 @@ export async function runAdmissionBench(options: AdmissionBenchOptions): Promise
         async () => (await incr(incrKey, 60_000)) > 0,
       ),
     );
-    const fresh = [open, { ...open, id: 'd:open-2' }, { ...open, id: 'd:open-3' }, { ...open, id: 'd:open-4' }];
+    const fresh = [
+      open,
+      { ...open, id: 'd:open-2' },
+      { ...open, id: 'd:open-3' },
+      { ...open, id: 'd:open-4' },
+    ];
     phases.push(
       await phase(client, options, 'admit, 4 candidates (the first has room)', 1, async () => {
         const a = await store.admit({ candidates: fresh, tokens: TOKENS, leaseId: `l:${lease++}` });
