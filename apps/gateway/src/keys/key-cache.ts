@@ -1,10 +1,13 @@
 import type { AccountStore, StoredAccount, Subject } from '@fleetgate/ratelimit';
 import { docOf, type KeyDoc } from './key-doc.js';
+import { type ModelAccess, modelAccess } from './model-access.js';
 
 /** A key record as requests use it: the stored account, its document, and its window subjects per model group. */
 export interface CachedKey {
   readonly account: StoredAccount;
   readonly doc: KeyDoc;
+  /** The model groups it may use, compiled from `doc.models`. */
+  readonly modelAccess: ModelAccess;
   /** The key's own windows (rpm/tpm/parallel), or undefined when it has none. */
   readonly keyGate: Subject | undefined;
   /** Per model group: the key's windows on that group (model_rpm_limit / model_tpm_limit). */
@@ -37,6 +40,7 @@ export function createKeyCache(accounts: AccountStore) {
       const entry: CachedKey = {
         account,
         doc,
+        modelAccess: modelAccess(doc.models),
         keyGate: hasKeyLimits
           ? {
               id: `k:${hash}`,

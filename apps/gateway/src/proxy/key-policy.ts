@@ -3,7 +3,7 @@ import type { Deployment } from '../config/deployments.js';
 import { GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
 import { groupGate } from '../keys/key-cache.js';
-import type { KeyDoc } from '../keys/key-doc.js';
+import { modelAllowed } from '../keys/model-access.js';
 import type { Usage } from '../providers/types.js';
 import type { TokenEstimate } from './estimate.js';
 import type { ModelGroup } from './model-router.js';
@@ -19,27 +19,9 @@ export interface KeyUse {
   readonly modelGate: number;
 }
 
-/**
- * May this key use this model? LiteLLM's rules: no models (or `*`, `all-proxy-models`) means every
- * model; otherwise the name the client sent or the group it resolves to must be listed, exactly or
- * by a `*` wildcard (`openai/*`).
- */
-export function modelAllowed(doc: KeyDoc, requested: string, group: string): boolean {
-  const models = doc.models;
-  if (models.length === 0) return true;
-  for (const m of models) {
-    if (m === '*' || m === 'all-proxy-models' || m === requested || m === group) return true;
-    if (m.includes('*')) {
-      const pattern = new RegExp(`^${m.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
-      if (pattern.test(requested) || pattern.test(group)) return true;
-    }
-  }
-  return false;
-}
-
 export function keyUse(principal: VirtualPrincipal, requested: string, group: ModelGroup): KeyUse {
   const { key, hash } = principal;
-  if (!modelAllowed(key.doc, requested, group.name)) {
+  if (!modelAllowed(key.modelAccess, requested, group.name)) {
     throw new GatewayError(
       401,
       'key_model_access_denied',

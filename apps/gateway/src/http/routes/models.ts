@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
+import { modelAllowed } from '../../keys/model-access.js';
 import type { GatewayEnv, ProxyDeps } from '../../proxy/context.js';
-import { modelAllowed } from '../../proxy/key-policy.js';
 import { headerReader } from '../headers.js';
 
 /** LiteLLM's DEFAULT_MODEL_CREATED_AT_TIME: the list's `created` is a constant, as in LiteLLM. */
@@ -17,7 +17,7 @@ export function registerModelRoutes(app: Hono<GatewayEnv>, deps: ProxyDeps): voi
     const names =
       principal.kind === 'virtual'
         ? deps.router.publicNames.filter((name) =>
-            modelAllowed(principal.key.doc, name, deps.router.resolve(name)?.name ?? name),
+            modelAllowed(principal.key.modelAccess, name, deps.router.resolve(name)?.name ?? name),
           )
         : deps.router.publicNames;
     return c.json({
