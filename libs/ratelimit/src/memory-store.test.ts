@@ -23,18 +23,22 @@ describeAccounts('memory store', async () => {
 });
 
 describe('memory store on a fake clock', () => {
-  it('holds an exact rolling window: the rpm+1-th request is admitted the millisecond the first leaves', async () => {
-    let now = 1_000_000;
+  it('counts in buckets: a slot frees the moment its bucket leaves the counted span, never earlier', async () => {
+    // Window 60 s, bucket 500 ms: the span is the current bucket and the 120 before it.
+    let now = 1_000_000; // a bucket boundary
     const store = createMemoryStore({ now: () => now });
     const d = { id: 'd', limits: { rpm: 2 } };
     expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'a' })).admitted).toBe(true);
     now += 10_000;
     expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'b' })).admitted).toBe(true);
-    now += 49_999;
+    // The first admission's bucket [1,000,000, 1,000,500) is counted until 1,060,500.
+    now = 1_060_499;
     const blocked = await store.admit({ candidates: [d], tokens: 0, leaseId: 'c' });
     expect(blocked).toMatchObject({ admitted: false, retryAfterMs: 1 });
     now += 1;
     expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'c' })).admitted).toBe(true);
+    // Two admissions 60.5 s apart at most 2 in any 60 s: the window holds b (at 1,010,000) and c.
+    expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'e' })).admitted).toBe(false);
   });
 
   it('lets in-flight leases expire when nobody settles them', async () => {

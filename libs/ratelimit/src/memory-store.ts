@@ -1,6 +1,5 @@
 import type { MemoryAccounts } from './memory-accounts.js';
 import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
-import { TimeLog } from './time-log.js';
 import type {
   Admission,
   AdmitRequest,
@@ -24,12 +23,11 @@ export interface MemoryStoreOptions extends WindowOptions {
 
 /** Per-subject state: the same structures the Redis scripts keep, in process memory. */
 interface SubjectWindows {
-  /** Admission times, oldest first. */
-  rpmLog: TimeLog;
-  /** Bucket index → tokens, the counted total, and the oldest counted bucket. */
-  tpm: Map<number, number>;
-  tpmTotal: number;
-  tpmFirst: number | undefined;
+  /** Bucket index → tokens and requests, the counted totals, and the oldest counted bucket. */
+  buckets: Map<number, Bucket>;
+  tokens: number;
+  requests: number;
+  first: number | undefined;
   /** Lease id → expiry. */
   leases: Map<string, number>;
   cooldownUntil: number;
@@ -52,10 +50,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     let w = subjects.get(id);
     if (!w) {
       w = {
-        rpmLog: new TimeLog(),
-        tpm: new Map(),
-        tpmTotal: 0,
-        tpmFirst: undefined,
+        buckets: new Map(),
+        tokens: 0,
+        requests: 0,
+        first: undefined,
         leases: new Map(),
         cooldownUntil: 0,
         outcomeMinute: -1,
@@ -158,13 +156,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     for (const s of ticket.subjects) {
       const w = windows(s.id);
       if (limitArg(s.limits.tpm) > 0 && delta !== 0 && ticket.bucket >= first) {
-        tpmUsed(w, t, geo);
-        if (w.tpmFirst === undefined && delta > 0) w.tpmFirst = first;
-        if (w.tpmFirst !== undefined && ticket.bucket >= w.tpmFirst) {
-          const v = w.tpm.get(ticket.bucket) ?? 0;
-          const d = v + delta < 0 ? -v : delta;
-          w.tpm.set(ticket.bucket, v + d);
-          w.tpmTotal += d;
+        forget(w, t, geo);
+        const b = w.first === undefined ? undefined : w.buckets.get(ticket.bucket);
+        if (b) {
+          const d = b.tokens + delta < 0 ? -b.tokens : delta;
+          b.tokens += d;
+          w.tokens += d;
         }
       }
       w.leases.delete(ticket.leaseId);
@@ -212,6 +209,11 @@ function countCall(w: SubjectWindows, t: number): void {
   w.calls++;
 }
 
+interface Bucket {
+  tokens: number;
+  requests: number;
+}
+
 interface Block {
   /** 1 rpm, 2 tpm, 3 parallel, 4 cooldown — as admit.lua. */
   readonly code: 1 | 2 | 3 | 4;
@@ -227,16 +229,14 @@ function check(
   candidate: boolean,
 ): Block | undefined {
   if (candidate && w.cooldownUntil > t) return { code: 4, waitMs: w.cooldownUntil - t };
+  forget(w, t, geo);
   const rpm = limitArg(s.limits.rpm);
-  if (rpm > 0) {
-    const used = rpmUsed(w, t, geo);
-    // The admission at position rpm-1 counted from the newest must leave the window first.
-    if (used >= rpm) return { code: 1, waitMs: w.rpmLog.at(used - rpm) + geo.windowMs - t };
+  if (rpm > 0 && w.requests >= rpm) {
+    return { code: 1, waitMs: waitFor(w, w.requests + 1 - rpm, 'requests', t, geo) };
   }
   const tpm = limitArg(s.limits.tpm);
-  if (tpm > 0) {
-    const used = tpmUsed(w, t, geo);
-    if (used + tokens > tpm) return { code: 2, waitMs: tpmWait(w, used, tokens, tpm, t, geo) };
+  if (tpm > 0 && w.tokens + tokens > tpm) {
+    return { code: 2, waitMs: waitFor(w, w.tokens + tokens - tpm, 'tokens', t, geo) };
   }
   const par = limitArg(s.limits.maxParallel);
   if (par > 0 && inflight(w, t) >= par) return { code: 3, waitMs: 1000 };
@@ -253,75 +253,62 @@ function reserve(
 ): SubjectState {
   const state: { requests?: SubjectState['requests']; tokens?: SubjectState['tokens'] } = {};
   const rpm = limitArg(s.limits.rpm);
-  if (rpm > 0) {
-    const used = rpmUsed(w, t, geo);
-    const stamp = Math.max(t, w.rpmLog.newest() ?? 0);
-    w.rpmLog.push(stamp);
-    state.requests = {
-      limit: rpm,
-      remaining: Math.max(rpm - used - 1, 0),
-      resetMs: stamp + geo.windowMs - t,
-    };
-  }
   const tpm = limitArg(s.limits.tpm);
   const cur = Math.floor(t / geo.bucketMs);
-  if (tpm > 0) {
-    const used = tpmUsed(w, t, geo);
-    if (tokens > 0) {
-      if (w.tpmFirst === undefined) w.tpmFirst = cur - geo.k;
-      w.tpm.set(cur, (w.tpm.get(cur) ?? 0) + tokens);
-      w.tpmTotal += tokens;
+  const resetMs = (cur + geo.k + 1) * geo.bucketMs - t;
+  if (rpm > 0 || tpm > 0) {
+    forget(w, t, geo);
+    if (w.first === undefined) w.first = cur - geo.k;
+    let b = w.buckets.get(cur);
+    if (!b) {
+      b = { tokens: 0, requests: 0 };
+      w.buckets.set(cur, b);
     }
-    state.tokens = {
-      limit: tpm,
-      remaining: Math.max(tpm - used - tokens, 0),
-      resetMs: (cur + geo.k + 1) * geo.bucketMs - t,
-    };
+    b.requests++;
+    w.requests++;
+    if (tpm > 0) {
+      b.tokens += tokens;
+      w.tokens += tokens;
+    }
   }
+  if (rpm > 0) state.requests = { limit: rpm, remaining: Math.max(rpm - w.requests, 0), resetMs };
+  if (tpm > 0) state.tokens = { limit: tpm, remaining: Math.max(tpm - w.tokens, 0), resetMs };
   if (limitArg(s.limits.maxParallel) > 0) w.leases.set(leaseId, t + geo.leaseMs);
   return state;
 }
 
-function rpmUsed(w: SubjectWindows, t: number, geo: Geometry): number {
-  return w.rpmLog.dropUntil(t - geo.windowMs);
-}
-
-function tpmUsed(w: SubjectWindows, t: number, geo: Geometry): number {
-  if (w.tpmFirst === undefined) return 0;
+/** Forgets the buckets that left the counted span (the current one and the K before it). */
+function forget(w: SubjectWindows, t: number, geo: Geometry): void {
+  if (w.first === undefined) return;
   const first = Math.floor(t / geo.bucketMs) - geo.k;
-  if (w.tpmFirst >= first) return w.tpmTotal;
-  if (first - w.tpmFirst > geo.k) {
-    w.tpm.clear();
-    w.tpmTotal = 0;
-    w.tpmFirst = undefined;
-    return 0;
+  if (w.first >= first) return;
+  if (first - w.first > geo.k) {
+    w.buckets.clear();
+    w.tokens = 0;
+    w.requests = 0;
+    w.first = undefined;
+    return;
   }
-  for (let b = w.tpmFirst; b < first; b++) {
-    const v = w.tpm.get(b);
+  for (let b = w.first; b < first; b++) {
+    const v = w.buckets.get(b);
     if (v !== undefined) {
-      w.tpmTotal -= v;
-      w.tpm.delete(b);
+      w.tokens -= v.tokens;
+      w.requests -= v.requests;
+      w.buckets.delete(b);
     }
   }
-  w.tpmFirst = first;
-  return w.tpmTotal;
+  w.first = first;
 }
 
-function tpmWait(
-  w: SubjectWindows,
-  used: number,
-  tokens: number,
-  tpm: number,
-  t: number,
-  geo: Geometry,
-): number {
-  let need = used + tokens - tpm;
+/** When `need` of `what` will have left the span, oldest bucket first (as admit.lua walks it). */
+function waitFor(w: SubjectWindows, need: number, what: keyof Bucket, t: number, geo: Geometry): number {
+  let left = need;
   const cur = Math.floor(t / geo.bucketMs);
   for (let b = cur - geo.k; b <= cur; b++) {
-    const v = w.tpm.get(b);
-    if (v !== undefined) {
-      need -= v;
-      if (need <= 0) return (b + geo.k + 1) * geo.bucketMs - t;
+    const v = w.buckets.get(b);
+    if (v !== undefined && v[what] > 0) {
+      left -= v[what];
+      if (left <= 0) return (b + geo.k + 1) * geo.bucketMs - t;
     }
   }
   return geo.windowMs;
@@ -335,9 +322,10 @@ function inflight(w: SubjectWindows, t: number): number {
 /** Drops subjects with nothing left to remember, like Redis TTLs do; returns when to sweep next. */
 function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geometry): number {
   for (const [id, w] of subjects) {
+    forget(w, t, geo);
     const idle =
-      rpmUsed(w, t, geo) === 0 &&
-      tpmUsed(w, t, geo) === 0 &&
+      w.requests === 0 &&
+      w.tokens === 0 &&
       inflight(w, t) === 0 &&
       w.cooldownUntil <= t &&
       t - w.outcomeMinute * 60_000 > 120_000;

@@ -61,15 +61,9 @@ describe('redis store', () => {
     await store.coolDown(d.id, 5_000);
     await store.heartbeat('replica-1', 3_000);
     const keys = (await c.keys(`fleetgate:v1:{${namespace}}:*`)).sort();
-    // Both subjects' rpm windows and state (TPM ring; d's outcomes and cooldown), the replica set.
-    // The in-flight sets emptied when the request settled, and Redis deletes empty sets.
-    expect(keys.map((k) => k.split('}:')[1])).toEqual([
-      'replicas',
-      'rpm:d:ttl',
-      'rpm:k:ttl',
-      'state:d:ttl',
-      'state:k:ttl',
-    ]);
+    // Both subjects' windows (d's holding its outcomes and cooldown too), the replica set. The
+    // in-flight sets emptied when the request settled, and Redis deletes empty sets.
+    expect(keys.map((k) => k.split('}:')[1])).toEqual(['replicas', 'w:d:ttl', 'w:k:ttl']);
     const ttls = await Promise.all(keys.map(async (k) => [k, await c.pttl(k)] as const));
     for (const [key, ttl] of ttls) expect({ key, hasTtl: ttl > 0 }).toEqual({ key, hasTtl: true });
     await store.close();

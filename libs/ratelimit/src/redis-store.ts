@@ -4,6 +4,7 @@ import { type Geometry, geometry, limitArg, type WindowOptions } from './options
 import { admitScript } from './scripts/admit.js';
 import { settleScript } from './scripts/settle.js';
 import { COOLDOWN_LUA, HEARTBEAT_LUA, RENEW_LUA } from './scripts/small.js';
+import { STATE_COOL_OFFSET } from './scripts/window.js';
 import type {
   Admission,
   AdmitRequest,
@@ -33,7 +34,7 @@ export interface RedisFleetStore extends FleetStore {
   readonly keys: KeyLayout;
 }
 
-type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
+type ScriptCall = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 type Scripts = Record<'admit' | 'settle' | 'cooldown' | 'heartbeat' | 'renew', ScriptCall>;
 
 const BLOCK_REASONS: Readonly<Record<number, BlockReason>> = {
@@ -65,30 +66,38 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
 
   async function admit(request: AdmitRequest): Promise<Admission> {
     const gates = request.gates ?? [];
-    const subjects = gates.length === 0 ? request.candidates : [...request.candidates, ...gates];
+    // The script walks gates first, then candidates, and stops at the first candidate with room.
+    const subjects = gates.length === 0 ? request.candidates : [...gates, ...request.candidates];
     const account = request.account;
-    const keyArgs: string[] = account ? [accountKey(keys, account.id)] : [];
-    for (const s of subjects) {
-      const k = keys.subject(s.id);
-      keyArgs.push(k.state);
-      if (limitArg(s.limits.tpm) > 0) keyArgs.push(k.ring);
-      if (limitArg(s.limits.rpm) > 0) keyArgs.push(k.rpm);
-      if (limitArg(s.limits.maxParallel) > 0) keyArgs.push(k.inflight);
-    }
     const tokens = Math.max(0, Math.ceil(request.tokens));
     const cost = account ? Math.max(0, account.cost) : 0;
-    const args: Array<string | number> = [keyArgs.length, ...keyArgs];
-    args.push(request.candidates.length, gates.length, tokens, request.leaseId, account ? String(cost) : '');
-    for (const s of subjects) args.push(packedLimits(s));
-    const reply = (await scripts.admit(...args)) as Array<number | string>;
+    const args: Array<string | number | Buffer> = [0];
+    if (account) args.push(accountKey(keys, account.id));
+    let parallel = false;
+    // ARGV[1]: C, G and tokens, then each subject's cached limits, 12 hex digits each. Text, not
+    // bytes: one Buffer argument turns ioredis's whole command into slower buffer encoding.
+    let numbers = hex12(request.candidates.length) + hex12(gates.length) + hex12(tokens);
+    for (let i = 0; i < subjects.length; i++) {
+      const s = subjects[i]!;
+      const k = keys.subject(s.id);
+      args.push(k.window);
+      if (limitArg(s.limits.maxParallel) > 0) {
+        args.push(k.inflight);
+        parallel = true;
+      }
+      numbers += packedLimits(s);
+    }
+    args[0] = args.length - 1;
+    args.push(numbers, parallel ? request.leaseId : '', account ? String(cost) : '');
+    const reply = doubles((await scripts.admit(...args)) as Buffer);
     if (reply[0] !== 1) {
       return {
         admitted: false,
-        reason: BLOCK_REASONS[Number(reply[1] ?? 5)] ?? 'no_capacity',
-        gateIndex: Number(reply[2] ?? 0) - 1,
-        retryAfterMs: Math.max(0, Number(reply[3] ?? 0)),
-        spend: reply[4] === undefined ? undefined : Number(reply[4]),
-        limitValue: reply[5] === undefined ? undefined : Number(reply[5]),
+        reason: BLOCK_REASONS[reply[1] ?? 5] ?? 'no_capacity',
+        gateIndex: (reply[2] ?? 0) - 1,
+        retryAfterMs: Math.max(0, reply[3] ?? 0),
+        spend: reply[4],
+        limitValue: reply[5],
       };
     }
     const index = Number(reply[1] ?? 1) - 1;
@@ -100,16 +109,16 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
       tokens,
       leaseId: request.leaseId,
       mode: 'shared',
-      account: account ? { id: account.id, cost, period: Number(reply[reply.length - 1]) } : undefined,
+      account: account ? { id: account.id, cost, period: reply[reply.length - 1] ?? 0 } : undefined,
     };
     leases.hold(ticket, keys);
-    const states = parseStates(reply as number[], reserved);
+    const states = parseStates(reply, reserved);
     return {
       admitted: true,
       index,
       ticket,
       states,
-      spend: account ? Number(reply[reply.length - 2]) : undefined,
+      spend: account ? reply[reply.length - 2] : undefined,
     };
   }
 
@@ -127,17 +136,17 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     },
     async coolDown(subjectId, ms) {
       if (ms <= 0) return;
-      await scripts.cooldown(keys.subject(subjectId).state, Math.ceil(ms));
+      await scripts.cooldown(keys.subject(subjectId).window, Math.ceil(ms));
     },
     async cooldowns(subjectIds) {
       if (subjectIds.length === 0) return [];
       const pipeline = client.pipeline();
       pipeline.time();
-      for (const id of subjectIds) pipeline.hget(keys.subject(id).state, 'cool');
-      const [clock, ...ends] = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      for (const id of subjectIds) pipeline.hgetBuffer(keys.subject(id).window, 's');
+      const [clock, ...states] = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
       const [seconds, micros] = (clock?.[1] as [string, string] | undefined) ?? ['0', '0'];
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-      return ends.map(([error, end]) => (error || end == null ? 0 : Math.max(0, Number(end) - now)));
+      return states.map(([error, state]) => Math.max(0, error ? 0 : cooldownEnd(state) - now));
     },
     async heartbeat(replicaId, ttlMs) {
       return Number(await scripts.heartbeat(keys.replicas, replicaId, ttlMs));
@@ -156,14 +165,15 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
 /** Registers the scripts under names unique to this geometry (several stores may share a client). */
 function defineScripts(client: RedisClient, geo: Geometry): Scripts {
   const tag = `${geo.windowMs}_${geo.bucketMs}_${geo.leaseMs}_${++storeSeq}`;
-  const define = (name: string, lua: string, numberOfKeys?: number) => {
+  const define = (name: string, lua: string, numberOfKeys?: number, buffer = false) => {
     const command = `fleetgate_${name}_${tag}`;
     client.defineCommand(command, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
-    const fn = (client as unknown as Record<string, ScriptCall>)[command]!;
+    // ioredis adds a `<name>Buffer` twin that hands the reply over as bytes.
+    const fn = (client as unknown as Record<string, ScriptCall>)[buffer ? `${command}Buffer` : command]!;
     return fn.bind(client) as ScriptCall;
   };
   return {
-    admit: define('admit', admitScript(geo)),
+    admit: define('admit', admitScript(geo), undefined, true),
     settle: define('settle', settleScript(geo)),
     cooldown: define('cooldown', COOLDOWN_LUA, 1),
     heartbeat: define('heartbeat', HEARTBEAT_LUA, 1),
@@ -178,14 +188,36 @@ export function accountKey(keys: KeyLayout, id: string): string {
 
 const packed = new WeakMap<Subject, string>();
 
-/** A subject's limits as admit.lua reads them, 'rpm:tpm:parallel'; cached, since subjects are long-lived. */
+/** A subject's limits as admit.lua reads them: rpm, tpm, parallel. Cached: subjects are long-lived. */
 function packedLimits(s: Subject): string {
   let p = packed.get(s);
   if (p === undefined) {
-    p = `${limitArg(s.limits.rpm)}:${limitArg(s.limits.tpm)}:${limitArg(s.limits.maxParallel)}`;
+    p = hex12(limitArg(s.limits.rpm)) + hex12(limitArg(s.limits.tpm)) + hex12(limitArg(s.limits.maxParallel));
     packed.set(s, p);
   }
   return p;
+}
+
+const HEX12_MAX = 0xffff_ffff_ffff;
+
+/** A non-negative integer as 12 hex digits (admit.lua's number format); larger values saturate. */
+export function hex12(n: number): string {
+  const v = Math.min(Math.max(0, Math.floor(n)), HEX12_MAX);
+  return v.toString(16).padStart(12, '0');
+}
+
+/** A script's reply of little-endian doubles (admit.lua). */
+function doubles(reply: Buffer): number[] {
+  const out: number[] = new Array(reply.length >> 3);
+  for (let i = 0; i < out.length; i++) out[i] = reply.readDoubleLE(8 * i);
+  return out;
+}
+
+/** The cooldown end (ms) in a subject's packed state (scripts/window.ts); 0 when there is none. */
+function cooldownEnd(state: unknown): number {
+  return Buffer.isBuffer(state) && state.length >= STATE_COOL_OFFSET + 8
+    ? state.readDoubleLE(STATE_COOL_OFFSET)
+    : 0;
 }
 
 function parseStates(reply: readonly number[], reserved: readonly Subject[]): SubjectState[] {
@@ -237,8 +269,7 @@ function createSettleBatcher(scripts: Scripts, keys: KeyLayout) {
         const k = keys.subject(s.id);
         const tpm = limitArg(s.limits.tpm) > 0;
         const parallel = limitArg(s.limits.maxParallel) > 0;
-        keyArgs.push(k.state);
-        if (tpm) keyArgs.push(k.ring);
+        keyArgs.push(k.window);
         if (parallel) keyArgs.push(k.inflight);
         args.push(tpm ? 1 : 0, parallel ? 1 : 0);
       }

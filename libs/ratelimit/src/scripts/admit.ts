@@ -1,66 +1,57 @@
 import type { Geometry } from '../options.js';
 import { NEXT_RESET_LUA } from './accounts.js';
+import { windowPrelude } from './window.js';
 
 /**
- * admit.lua — one atomic admission: check every gate and the candidates in order, reserve in all
- * gates and the first candidate that is not cooling down and has room.
+ * admit.lua — one atomic admission: check every gate, then the candidates in order, and reserve in
+ * all gates and the first candidate that is not cooling down and has room.
  *
- * Subjects are the C candidates, then the G gates. ARGV[5+i] gives subject i's limits as
- * 'rpm:tpm:parallel' (0 = unlimited), and KEYS holds (after the account record, when there is an
- * account) subject after subject only the keys those limits use:
- *   state     HASH  (always) 't' tokens counted, 'c' oldest counted bucket, 'cb' current bucket and
- *                   'cv' its tokens; 'm' minute, 'calls', 'fail' (cooldown decisions); 'cool'
- *                   cooldown end (ms)
- *   ring      HASH  (when tpm > 0) closed buckets: bucket index → tokens
- *   rpm log   LIST  (when rpm > 0) admission times (ms, Redis clock), newest at the head
- *   in-flight ZSET  (when parallel > 0) lease id → lease expiry (ms)
- * ARGV[1] C  ARGV[2] G  ARGV[3] tokens to reserve  ARGV[4] lease id
- * ARGV[5] the account's estimated cost ('' = no account); its record is KEYS[1] (see accounts.ts):
+ * Subjects are the G gates, then the C candidates. KEYS: the account record when there is one, then per subject its window HASH (see
+ * window.ts) and, when parallel > 0, its in-flight ZSET (lease id → lease expiry, ms).
+ * ARGV[1] C, G, the tokens to reserve, then per subject its limits rpm, tpm, parallel (0 = unlimited),
+ *   each as 12 hex digits: integers parse from hex with strtoul, far cheaper than strtod (the store
+ *   caches each subject's 36 characters)
+ * ARGV[2] lease id ('' when no subject has a parallel limit)
+ * ARGV[3] the account's estimated cost ('' = no account); its record is KEYS[1] (see accounts.ts):
  *   it must exist, not be blocked or expired, and be under budget (a due budget reset is applied
  *   first); on admission the cost is added to its spend.
- * Window W, bucket B, lease L and K = ceil(W/B) are compiled into the script (see admitScript).
  *
- * Returns {1, chosen candidate (1-based), bucket, then for the chosen candidate and each gate:
- *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms}
- *          and, with an account, its spend after the reservation (string) and budget period (reset_at)
- *      or {0, reason, gate (1-based, 0 = none), retry after ms, spend, budget or expiry}
+ * Returns little-endian doubles (bytes, like the arguments: a table reply costs Redis a conversion
+ * per element):
+ *         1, chosen candidate (1-based), bucket, then for the chosen candidate and each gate:
+ *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms,
+ *          and, with an account, its spend after the reservation and budget period (reset_at)
+ *      or 0, reason, gate (1-based, 0 = none), retry after ms[, spend, budget or expiry]
  *         reason 1 gate rpm, 2 gate tpm, 3 gate parallel, 4 every candidate cooling down, 5 no room,
  *         6 account missing, 7 blocked, 8 expired, 9 over budget
  *
- * RPM is an exact log: a request is admitted when fewer than rpm admissions happened in the last
- * window, so no rolling window ever holds more than rpm. TPM counts tokens in buckets and looks at
- * the current bucket plus the K before it, which always covers the last window (a span of
- * W..W+B), so it never over-admits either. Each admission also counts a call in the chosen
+ * Requests and tokens are both counted in buckets: the open one plus the K = ceil(window ÷ bucket)
+ * before it, a span of window..window + bucket that always covers the last window, so neither
+ * limit is ever exceeded in any rolling window. Each admission also counts a call in the chosen
  * candidate's minute, the denominator of LiteLLM's failure-ratio rule.
  *
- * Written for speed, measured with INFO commandstats: the fast path (a subject with room) is
- * straight-line code that allocates a handful of tables and no closures (Lua garbage is much of
- * what a script call pays for), reads each hash once and writes it once. Retry-after is only worked
- * out, by a function defined on that slow path, when nothing fits.
+ * Written for speed and measured with callgrind (bench/README.md): the walk stops at the first
+ * candidate with room, so later candidates cost only their arguments; a subject with room costs
+ * one HGET and one HSET of its packed state; no number is turned into text on that path, and only
+ * the request's own arguments are parsed from it. When the open bucket changes (twice a second at
+ * most, per subject) the bucket joins the closed ones and those that left the span are forgotten.
+ * Retry-after is only worked out, on the slow path, when nothing fits.
  */
 export function admitScript(geo: Geometry): string {
-  return `
-local W, B, L, K = ${geo.windowMs}, ${geo.bucketMs}, ${geo.leaseMs}, ${geo.k}
-local STATE_TTL, RING_TTL = ${stateTtl(geo)}, ${(geo.k + 2) * geo.bucketMs}
-local call, tonumber, floor = redis.call, tonumber, math.floor
-local C, G, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local time = call('TIME')
-local now = tonumber(time[1]) * 1000 + floor(tonumber(time[2]) / 1000)
-local cur = floor(now / B)
-local first = cur - K
-local minute = floor(now / 60000)
-local N = C + G
-local cost = ARGV[5] ~= '' and tonumber(ARGV[5]) or nil
+  return `${windowPrelude(geo)}
+local A, sub = ARGV[1], string.sub
+local C, G, tokens = tonumber(sub(A, 1, 12), 16), tonumber(sub(A, 13, 24), 16), tonumber(sub(A, 25, 36), 16)
+local cost = ARGV[3] ~= '' and ARGV[3] or nil
 
 -- The account first: a key that may not spend refuses the request before any window is touched.
 local period = 0
 if cost then
   local a = call('HMGET', KEYS[1], 'spend', 'blocked', 'expires', 'max_budget', 'reset_at', 'every_ms', 'every_mo')
   local spend = tonumber(a[1])
-  if not spend then return { 0, 6, 0, 0 } end
-  if a[2] == '1' then return { 0, 7, 0, 0 } end
+  if not spend then return spack('<dddd', 0, 6, 0, 0) end
+  if a[2] == '1' then return spack('<dddd', 0, 7, 0, 0) end
   local expires = tonumber(a[3])
-  if expires and now >= expires then return { 0, 8, 0, 0, '0', tostring(expires) } end
+  if expires and now >= expires then return spack('<dddddd', 0, 8, 0, 0, 0, expires) end
   local reset_at = tonumber(a[5])
   if reset_at and now >= reset_at then
     ${NEXT_RESET_LUA.trim()}
@@ -70,213 +61,153 @@ if cost then
   end
   period = reset_at or 0
   local budget = tonumber(a[4])
-  if budget and spend >= budget then return { 0, 9, 0, 0, tostring(spend), tostring(budget) } end
+  if budget and spend >= budget then return spack('<dddddd', 0, 9, 0, 0, spend, budget) end
 end
 
--- Per subject i, flat: v[10i-9..10i] = rpm limit, tpm limit, parallel limit, rpm used, tpm used,
--- oldest counted bucket (false: none), outcome minute, calls, tokens already in bucket cur, and
--- the closed bucket the state still holds (false: none) whose tokens are v[10i+...]: see closing.
--- keys[4i-3..4i] = state, ring, rpm log, in-flight (false when not passed).
-local v, keys, cool, closing = {}, {}, {}, {}
+-- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
+-- looked at lives in these locals (so the chosen candidate, always the last one looked at, needs
+-- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
+-- rpm, tpm, parallel, the nine state fields, and why (1 rpm, 2 tpm, 3 parallel, 4 cooling down).
+local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail
+local seen = {}
+local chosen, refusing = nil, nil
 local kn = cost and 2 or 1
-for i = 1, N do
-  local r, t, p = string.match(ARGV[5 + i], '^(%d+):(%d+):(%d+)$')
-  r, t, p = tonumber(r), tonumber(t), tonumber(p)
-  local o = 10 * (i - 1)
-  v[o + 1], v[o + 2], v[o + 3], v[o + 4], v[o + 5] = r, t, p, 0, 0
-  v[o + 6], v[o + 7], v[o + 8], v[o + 9], v[o + 10] = false, false, 0, 0, false
-  local q = 4 * (i - 1)
-  keys[q + 1] = KEYS[kn]
-  kn = kn + 1
-  if t > 0 then keys[q + 2] = KEYS[kn]; kn = kn + 1 else keys[q + 2] = false end
-  if r > 0 then keys[q + 3] = KEYS[kn]; kn = kn + 1 else keys[q + 3] = false end
-  if p > 0 then keys[q + 4] = KEYS[kn]; kn = kn + 1 else keys[q + 4] = false end
-end
-
--- Checks gates first, then candidates, until a gate lacks room or a candidate has it.
--- why[i] records the first limit that refused subject i.
-local why = {}
-local chosen = nil
-for n = 1, N do
-  local i = n <= G and (C + n) or (n - G)
-  local candidate = i <= C
-  local o, q = 10 * (i - 1), 4 * (i - 1)
-  local room = true
-  if v[o + 2] > 0 or candidate then
-    local skey = keys[q + 1]
-    local s = call('HMGET', skey, 'c', 't', 'cb', 'cv', 'm', 'calls', 'cool')
-    local e = tonumber(s[7])
-    if candidate and e and e > now then
-      room = false
-      why[i] = 4
-      cool[i] = e
-    else
-      local c, total = tonumber(s[1]), tonumber(s[2]) or 0
-      local cb, cv = tonumber(s[3]), tonumber(s[4]) or 0
-      v[o + 7], v[o + 8] = tonumber(s[5]) or false, tonumber(s[6]) or 0
-      if c and c < first then
-        -- Forget buckets that left the counted span, and persist it at once (the ring loses them
-        -- now, whether or not this subject is reserved in). Amortised: each bucket once.
-        if cb and cb < first then total, cb, cv = total - cv, cur, 0 end
-        local ring = keys[q + 2]
-        if ring and first - c > K then
-          call('DEL', ring)
-          total = 0
-        elseif ring then
-          for b = c, first - 1 do
-            local x = call('HGET', ring, b)
-            if x then total = total - tonumber(x); call('HDEL', ring, b) end
+for i = 1, G + C do
+  local at = 1 + 36 * i
+  r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
+  key, ikey = KEYS[kn], false
+  if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
+  local candidate = i > G
+  local blob = call('HGET', key, 's')
+  if blob then
+    tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
+  else
+    tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
+  end
+  local why = 0
+  if candidate and cool > now then
+    why = 4
+  else
+    if cb ~= cur then
+      -- The open bucket changed: forget the closed buckets that left the span, close the open
+      -- one, and persist that at once (whether or not this subject is reserved in).
+      local ring_name, ring_value = nil, nil
+      if cur - cb > K then
+        -- Everything counted has left the span (or there was nothing): start afresh.
+        if blob then call('DEL', key) end
+        tc, nc = 0, 0
+      else
+        if first > cb - K then
+          local names = {}
+          for b = cb - K, first - 1 do names[#names + 1] = spack(BF, b % 4294967296) end
+          local got = call('HMGET', key, tunpack(names))
+          for j = 1, #names do
+            if got[j] then
+              local x, y = sunpack(RF, got[j])
+              tc, nc = tc - x, nc - y
+            end
           end
+          call('HDEL', key, tunpack(names))
         end
-        if total < 0 then total = 0 end
-        c = first
-        call('HSET', skey, 'c', c, 't', total, 'cb', cb or cur, 'cv', cv)
+        if cv > 0 or cn > 0 then
+          ring_name, ring_value = spack(BF, cb % 4294967296), spack(RF, cv, cn)
+          tc, nc = tc + cv, nc + cn
+        end
+        if tc < 0 then tc = 0 end
+        if nc < 0 then nc = 0 end
       end
-      if cb == cur then v[o + 9] = cv
-      elseif cb and cv > 0 then closing[i] = { cb, cv } end
-      v[o + 5], v[o + 6] = total, c or false
-      if v[o + 2] > 0 and total + tokens > v[o + 2] then room = false; why[i] = 2 end
+      cb, cv, cn = cur, 0, 0
+      local s = spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail)
+      if ring_name then call('HSET', key, 's', s, ring_name, ring_value) else call('HSET', key, 's', s) end
+      if cool - now > TTL then call('PEXPIRE', key, cool - now) else call('PEXPIRE', key, TTLS) end
+    end
+    if r > 0 and nc + cn >= r then
+      why = 1
+    elseif t > 0 and tc + cv + tokens > t then
+      why = 2
+    elseif p > 0 then
+      call('ZREMRANGEBYSCORE', ikey, '-inf', now)
+      if call('ZCARD', ikey) >= p then why = 3 end
     end
   end
-  if room and v[o + 1] > 0 then
-    local key = keys[q + 3]
-    while true do
-      local oldest = call('LINDEX', key, -1)
-      if not oldest or tonumber(oldest) > now - W then break end
-      call('RPOP', key)
-    end
-    v[o + 4] = call('LLEN', key)
-    if v[o + 4] >= v[o + 1] then room = false; why[i] = 1 end
-  end
-  if room and v[o + 3] > 0 then
-    call('ZREMRANGEBYSCORE', keys[q + 4], '-inf', now)
-    if call('ZCARD', keys[q + 4]) >= v[o + 3] then room = false; why[i] = 3 end
-  end
-  if not candidate and not room then
-    -- A gate without room refuses the request whatever the candidates.
-    chosen = -(i - C)
-    break
-  end
-  if candidate and room then
-    chosen = i
-    break
-  end
+  if why == 0 and candidate then chosen = i; break end
+  seen[i] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why }
+  if why ~= 0 and not candidate then refusing = i; break end
 end
 
-if not chosen or chosen < 0 then
+if not chosen then
   -- Slow path: when may a slot free? For the refusing gate, or the soonest of all candidates.
   local function wait_for(i)
-    local o, q = 10 * (i - 1), 4 * (i - 1)
-    local reason = why[i]
-    if reason == 4 then return cool[i] - now end
-    if reason == 1 then
-      -- One more fits once the admission rpm-1 places after the newest leaves the window; from
-      -- the tail that is index -(used-rpm+1), the tail itself in the usual case used == rpm.
-      local e = call('LINDEX', keys[q + 3], -(v[o + 4] - v[o + 1] + 1))
-      return e and (tonumber(e) + W - now) or 0
-    end
-    if reason == 2 then
-      local need = v[o + 5] + tokens - v[o + 2]
+    local k, _, rl, tl, _, tcl, _, cvl, coolv, ncl, cnl, _, _, _, why = tunpack(seen[i])
+    if why == 4 then return coolv - now end
+    if why == 3 then return 1000 end
+    -- Enough must leave: walk the closed buckets oldest first (a few per call), then the open one.
+    local need = why == 1 and (ncl + cnl + 1 - rl) or (tcl + cvl + tokens - tl)
+    local pick = why == 1 and 2 or 1
+    local b = first
+    while b < cur do
+      local last = math.min(b + 15, cur - 1)
       local names = {}
-      for b = first, cur do names[#names + 1] = b end
-      local buckets = call('HMGET', keys[q + 2], unpack(names))
-      local held = closing[i]
-      for j = 1, #buckets do
-        local b = first + j - 1
-        local x = tonumber(buckets[j]) or 0
-        if held and held[1] == b then x = x + held[2] end
-        if b == cur then x = x + v[o + 9] end
-        if x > 0 then
-          need = need - x
-          if need <= 0 then return (b + K + 1) * B - now end
+      for x = b, last do names[#names + 1] = spack(BF, x % 4294967296) end
+      local got = call('HMGET', k, tunpack(names))
+      for j = 1, #names do
+        if got[j] then
+          need = need - select(pick, sunpack(RF, got[j]))
+          if need <= 0 then return (b + j + K) * B - now end
         end
       end
-      -- Larger than the whole limit: it never fits; one window is an honest "not soon".
-      return W
+      b = last + 1
     end
-    return 1000
+    need = need - (why == 1 and cnl or cvl)
+    if need <= 0 then return (cur + K + 1) * B - now end
+    -- Larger than the whole limit: it never fits; one window is an honest "not soon".
+    return W
   end
-  if chosen then
-    local g = -chosen
-    return { 0, why[C + g], g, wait_for(C + g) }
-  end
-  if C == 0 then return { 0, 5, 0, 0 } end
+  if refusing then return spack('<dddd', 0, seen[refusing][15], refusing, wait_for(refusing)) end
+  if C == 0 then return spack('<dddd', 0, 5, 0, 0) end
   local soonest, cooling = nil, 0
-  for i = 1, C do
+  for i = G + 1, G + C do
     local w = wait_for(i)
-    if why[i] == 4 then cooling = cooling + 1 end
+    if seen[i][15] == 4 then cooling = cooling + 1 end
     if soonest == nil or w < soonest then soonest = w end
   end
-  return { 0, cooling == C and 4 or 5, 0, soonest }
+  return spack('<dddd', 0, cooling == C and 4 or 5, 0, soonest)
 end
 
--- Reserve in the chosen candidate, then every gate.
-local out = { 1, chosen, cur }
-for n = 0, G do
-  local i = n == 0 and chosen or (C + n)
-  local candidate = n == 0
-  local o, q = 10 * (i - 1), 4 * (i - 1)
-  local rpm, tpm = v[o + 1], v[o + 2]
-  if rpm > 0 then
-    call('LPUSH', keys[q + 3], now)
-    call('PEXPIRE', keys[q + 3], W)
-    out[#out + 1] = rpm
-    out[#out + 1] = math.max(rpm - v[o + 4] - 1, 0)
-    out[#out + 1] = W
-  else
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-    out[#out + 1] = 0
+-- Reserve in the chosen candidate (still in the locals), then every gate, each with one HSET of
+-- its state. Per subject the reply carries rpm limit, remaining, reset, tpm limit, remaining, reset.
+local reset = (cur + K + 1) * B - now
+if t > 0 then cv = cv + tokens end
+if r > 0 or t > 0 then cn = cn + 1 end
+if m == minute then calls = calls + 1 else m, calls, fail = minute, 1, 0 end
+call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+if p > 0 then
+  call('ZADD', ikey, now + L, ARGV[2])
+  call('PEXPIRE', ikey, LEASES)
+end
+local out = {
+  1, chosen - G, cur,
+  r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0,
+  t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0,
+}
+for g = 1, G do
+  key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail = tunpack(seen[g])
+  if t > 0 then cv = cv + tokens end
+  if r > 0 or t > 0 then cn = cn + 1 end
+  call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+  if p > 0 then
+    call('ZADD', ikey, now + L, ARGV[2])
+    call('PEXPIRE', ikey, LEASES)
   end
-  -- One HSET writes the reservation and the call count from what was read; the TTL is renewed
-  -- when the minute turns (never shortening one a long cooldown set).
-  local f = {}
-  if tpm > 0 and tokens > 0 then
-    local held = closing[i]
-    if held then
-      -- The state's bucket closed: it joins the ring, and the state starts the current one.
-      call('HSET', keys[q + 2], held[1], held[2])
-      call('PEXPIRE', keys[q + 2], RING_TTL)
-    end
-    f[1], f[2], f[3], f[4] = 'c', v[o + 6] or first, 't', v[o + 5] + tokens
-    f[5], f[6], f[7], f[8] = 'cb', cur, 'cv', v[o + 9] + tokens
-  end
-  local new_minute = v[o + 7] ~= minute
-  if candidate then
-    f[#f + 1] = 'calls'; f[#f + 1] = new_minute and 1 or v[o + 8] + 1
-    if new_minute then f[#f + 1] = 'fail'; f[#f + 1] = 0 end
-  end
-  if #f > 0 then
-    if new_minute then f[#f + 1] = 'm'; f[#f + 1] = minute end
-    call('HSET', keys[q + 1], unpack(f))
-    if new_minute and call('PTTL', keys[q + 1]) < STATE_TTL then call('PEXPIRE', keys[q + 1], STATE_TTL) end
-  end
-  if tpm > 0 then
-    out[#out + 1] = tpm
-    out[#out + 1] = math.max(tpm - v[o + 5] - tokens, 0)
-    out[#out + 1] = (cur + K + 1) * B - now
-  else
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-  end
-  if v[o + 3] > 0 then
-    call('ZADD', keys[q + 4], now + L, ARGV[4])
-    call('PEXPIRE', keys[q + 4], L)
-  end
+  local o = #out
+  out[o + 1], out[o + 2], out[o + 3] = r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
+  out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
 end
 if cost then
-  out[#out + 1] = call('HINCRBYFLOAT', KEYS[1], 'spend', cost)
+  out[#out + 1] = tonumber(call('HINCRBYFLOAT', KEYS[1], 'spend', cost))
   out[#out + 1] = period
 end
-return out
+if #out == 9 then return spack('<ddddddddd', tunpack(out)) end
+return spack('<' .. string.rep('d', #out), tunpack(out))
 `;
-}
-
-/**
- * The state hash's TTL, renewed when its minute turns: long enough for a reservation made late in
- * the minute to stay counted for a whole window, plus the minute itself and a margin.
- */
-export function stateTtl(geo: Geometry): number {
-  return (geo.k + 2) * geo.bucketMs + 120_000;
 }

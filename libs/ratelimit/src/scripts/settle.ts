@@ -1,6 +1,6 @@
 import type { Geometry } from '../options.js';
 import { NEXT_RESET_LUA } from './accounts.js';
-import { stateTtl } from './admit.js';
+import { windowPrelude } from './window.js';
 
 /**
  * settle.lua — the end of one or more requests, in one call: correct each TPM reservation to what
@@ -10,29 +10,23 @@ import { stateTtl } from './admit.js';
  * ARGV[1] T tickets; then per ticket: S subjects, bucket of the reservation, token delta
  *   (actual - reserved), lease id, failed (1/0), account ('' = none, else
  *   'reserved cost:actual cost:budget period'), and per subject: has tpm (1/0), has parallel (1/0).
- * KEYS, ticket after ticket: the account record when there is one, then subject after subject: the
- *   state HASH (see admit.lua), the ring HASH when the subject has a tpm limit, the in-flight ZSET
- *   when it has a parallel limit.
+ * KEYS, ticket after ticket: the account record when there is one, then subject after subject: its
+ *   window HASH (see window.ts), and its in-flight ZSET when it has a parallel limit.
  * An account's spend moves from the reserved cost to the actual one; if its budget period turned
  * since the reservation (the reset zeroed it), the new period is charged the actual cost.
  * Returns {failures, calls} of each ticket's chosen candidate in the current minute, flattened
  * (zeros for tickets that did not fail).
  *
- * A reservation whose bucket already left the counted span is not corrected: it no longer counts.
+ * The reservation is corrected where it lies: in the open bucket, or in a closed bucket's field
+ * and the closed total. One whose bucket already left the counted span is not corrected: it no
+ * longer counts. Settling never moves the open bucket; the next admission does that.
  */
 export function settleScript(geo: Geometry): string {
-  return `
-local B, K = ${geo.bucketMs}, ${geo.k}
-local STATE_TTL, RING_TTL = ${stateTtl(geo)}, ${(geo.k + 2) * geo.bucketMs}
-local call, tonumber = redis.call, tonumber
-local time = call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local first = math.floor(now / B) - K
-local minute = math.floor(now / 60000)
+  return `${windowPrelude(geo)}
 ${NEXT_RESET_LUA.trim()}
 local out = {}
 local a, k = 2, 1
-for t = 1, tonumber(ARGV[1]) do
+for _ = 1, tonumber(ARGV[1]) do
   local S = tonumber(ARGV[a])
   local bucket = tonumber(ARGV[a + 1])
   local delta = tonumber(ARGV[a + 2])
@@ -60,62 +54,56 @@ for t = 1, tonumber(ARGV[1]) do
       if d ~= 0 then call('HINCRBYFLOAT', akey, 'spend', d) end
     end
   end
-  local fails, calls = 0, 0
+  local fails, calls_now = 0, 0
   for s = 1, S do
-    local state = KEYS[k]
+    local key = KEYS[k]
     k = k + 1
     local has_tpm, has_par = ARGV[a] == '1', ARGV[a + 1] == '1'
     a = a + 2
-    local ring = false
-    if has_tpm then
-      ring = KEYS[k]
-      k = k + 1
-    end
-    if has_tpm and delta ~= 0 and bucket >= first then
-      local got = call('HMGET', state, 'c', 't', 'cb', 'cv')
-      local c, total, cb, cv = tonumber(got[1]), tonumber(got[2]) or 0, tonumber(got[3]), tonumber(got[4]) or 0
-      if not c and delta > 0 then
-        -- The state expired while the request ran (nothing else used the deployment): start again.
-        call('HSET', state, 'c', first, 't', 0, 'cb', bucket, 'cv', 0)
-        if call('PTTL', state) < STATE_TTL then call('PEXPIRE', state, STATE_TTL) end
-        c, total, cb, cv = first, 0, bucket, 0
-      end
-      if c and bucket >= c then
-        if cb == bucket then
-          -- Still the state's own bucket.
+    local fix = has_tpm and delta ~= 0 and bucket >= first
+    local count = failed and s == 1
+    if fix or count then
+      local blob = call('HGET', key, 's')
+      local tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
+      if blob then tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob) end
+      if fix and blob then
+        if bucket == cb then
+          if cv + delta < 0 then cv = 0 else cv = cv + delta end
+        elseif bucket < cb and bucket >= cb - K then
+          local name = spack(BF, bucket % 4294967296)
+          local x = call('HGET', key, name)
+          local tk, rq = 0, 0
+          if x then tk, rq = sunpack(RF, x) end
           local d = delta
-          if cv + d < 0 then d = -cv end
-          if d ~= 0 then call('HSET', state, 'cv', cv + d, 't', total + d) end
-        else
-          local x = tonumber(call('HGET', ring, bucket)) or 0
-          local d = delta
-          if x + d < 0 then d = -x end
+          if tk + d < 0 then d = -tk end
           if d ~= 0 then
-            call('HSET', ring, bucket, x + d)
-            if x == 0 then call('PEXPIRE', ring, RING_TTL) end
-            call('HSET', state, 't', total + d)
+            call('HSET', key, name, spack(RF, tk + d, rq))
+            tc = tc + d
+            if tc < 0 then tc = 0 end
           end
         end
+      end
+      if count then
+        if m == minute then
+          fail = fail + 1
+        else
+          -- The call was counted in a minute that has passed; this failure opens the new one.
+          m, calls, fail = minute, 1, 1
+        end
+        fails, calls_now = fail, calls
+      end
+      if blob or count then
+        call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+        if not blob then call('PEXPIRE', key, TTLS) end
       end
     end
     if has_par then
       call('ZREM', KEYS[k], lease)
       k = k + 1
     end
-    if failed and s == 1 then
-      local got = call('HMGET', state, 'm', 'calls')
-      if tonumber(got[1]) == minute then
-        fails = call('HINCRBY', state, 'fail', 1)
-        calls = tonumber(got[2]) or 1
-      else
-        call('HSET', state, 'm', minute, 'calls', 1, 'fail', 1)
-        fails, calls = 1, 1
-      end
-      if call('PTTL', state) < STATE_TTL then call('PEXPIRE', state, STATE_TTL) end
-    end
   end
   out[#out + 1] = fails
-  out[#out + 1] = calls
+  out[#out + 1] = calls_now
 end
 return out
 `;

@@ -1,17 +1,23 @@
+import { STATE_FMT } from './window.js';
+
 /**
  * cooldown.lua — cools a deployment down, never shortening a cooldown already running.
- * KEYS[1] the deployment's state HASH (see admit.lua): field 'cool' = when the cooldown ends (ms,
- *   Redis clock); the hash's TTL is stretched to outlive it.
+ * KEYS[1] the deployment's window HASH (see window.ts): the state's 'cool' = when the cooldown ends
+ *   (ms, Redis clock); the hash's TTL is stretched to outlive it. A state this script creates has
+ *   open bucket 0, so the next admission starts its windows afresh.
  * ARGV[1] cooldown (ms)
  * Returns the cooldown left afterwards (ms).
  */
 export const COOLDOWN_LUA = `
+local SF = '${STATE_FMT}'
 local ms = tonumber(ARGV[1])
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local ends = tonumber(redis.call('HGET', KEYS[1], 'cool')) or 0
-if ends >= now + ms then return ends - now end
-redis.call('HSET', KEYS[1], 'cool', now + ms)
+local now = time[1] * 1000 + math.floor(time[2] / 1000)
+local blob = redis.call('HGET', KEYS[1], 's')
+local tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
+if blob then tc, cb, cv, cool, nc, cn, m, calls, fail = struct.unpack(SF, blob) end
+if cool >= now + ms then return cool - now end
+redis.call('HSET', KEYS[1], 's', struct.pack(SF, tc, cb, cv, now + ms, nc, cn, m, calls, fail))
 if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], ms) end
 return ms
 `;

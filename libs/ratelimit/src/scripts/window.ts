@@ -1,0 +1,55 @@
+import type { Geometry } from '../options.js';
+
+/**
+ * A subject's windows: one HASH per subject (keys.ts), read and written only by the scripts.
+ *
+ * Field 's', the state, packed with Lua's `struct` library as STATE_FMT (52 bytes):
+ *   tc    double  tokens in the closed buckets still counted
+ *   cb    double  the open bucket (index = ms ÷ bucket size on Redis's clock)
+ *   cv    double  tokens in the open bucket
+ *   cool  double  when the cooldown ends (ms, Redis clock; 0 = none)
+ *   nc    uint32  requests in the closed buckets still counted
+ *   cn    uint32  requests in the open bucket
+ *   m     uint32  the minute of the outcome counts (ms ÷ 60,000)
+ *   calls uint32  admissions as the chosen candidate in minute m
+ *   fail  uint32  failures settled in minute m
+ * One field per closed bucket still counted, named by the bucket index as a uint32 (BUCKET_FMT),
+ * valued RING_FMT: tokens (double), requests (uint32).
+ *
+ * Why binary: a script pays for every number it turns from text (strtod) or into text (printf) —
+ * measured with callgrind, those conversions cost more than the Redis commands themselves. Packed
+ * fields come and go with `struct.unpack`/`struct.pack`, copies of bytes.
+ *
+ * Invariant after every admission: the closed buckets held are exactly those in [cb − K, cb − 1]
+ * with anything in them, and tc/nc are their sums. Counting the open bucket plus the K before it
+ * spans window..window + bucket, so a window never holds more than its limit.
+ */
+export const STATE_FMT = '<ddddI4I4I4I4I4';
+export const RING_FMT = '<dI4';
+export const BUCKET_FMT = '<I4';
+/** Byte offset of `cool` (a little-endian double) in the packed state, for reading it from Node. */
+export const STATE_COOL_OFFSET = 24;
+
+/**
+ * The window hash's TTL, renewed whenever its open bucket changes: long enough for a reservation
+ * made in that bucket to stay counted for a whole window, plus this minute's outcome counts and a
+ * margin; stretched further to outlive a cooldown.
+ */
+export function windowTtl(geo: Geometry): number {
+  return (geo.k + 2) * geo.bucketMs + 120_000;
+}
+
+/** Lua prelude shared by the scripts: clock, geometry and the packing helpers. */
+export function windowPrelude(geo: Geometry): string {
+  return `
+local W, B, K, L = ${geo.windowMs}, ${geo.bucketMs}, ${geo.k}, ${geo.leaseMs}
+local TTL, TTLS, LEASES = ${windowTtl(geo)}, '${windowTtl(geo)}', '${geo.leaseMs}'
+local SF, RF, BF = '${STATE_FMT}', '${RING_FMT}', '${BUCKET_FMT}'
+local call, floor, spack, sunpack, tunpack = redis.call, math.floor, struct.pack, struct.unpack, unpack
+local time = call('TIME')
+local now = time[1] * 1000 + floor(time[2] / 1000)
+local cur = floor(now / B)
+local first = cur - K
+local minute = floor(now / 60000)
+`;
+}
