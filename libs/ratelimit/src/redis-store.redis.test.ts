@@ -69,6 +69,38 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('keeps a busy subject to one small hash: closed buckets are forgotten once they leave the span', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const c = client();
+    // Window 1 s in 100 ms buckets: the span is the open bucket and the 10 before it.
+    const store = createRedisStore(c, { namespace, ...geo });
+    const d = { id: 'd:busy', limits: { rpm: 1_000, tpm: 1_000_000 } };
+    const key = store.keys.subject(d.id).window;
+    let most = 0;
+    const sent: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      sent.push(Date.now());
+      const a = await store.admit({ candidates: [d], tokens: 10, leaseId: `l${i}` });
+      if (!a.admitted) throw new Error('not admitted');
+      most = Math.max(most, await c.hlen(key));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    // 50 admissions over ~2 s: the state plus at most 10 closed buckets at any time.
+    expect(most).toBeGreaterThan(5);
+    expect(most).toBeLessThanOrEqual(11);
+    expect(await c.object('ENCODING', key)).toBe('listpack');
+    // What is counted is what the span holds: at least the last window's admissions, at most the
+    // last window and a bucket's (Redis's clock is this machine's; 50 ms of slack for scheduling).
+    const now = Date.now();
+    const a = await store.admit({ candidates: [d], tokens: 10, leaseId: 'last' });
+    if (!a.admitted) throw new Error('not admitted');
+    const counted = 1_000 - (a.states[0]?.requests?.remaining ?? 0) - 1;
+    const within = (ms: number) => sent.filter((t) => t > now - ms).length;
+    expect(counted).toBeGreaterThanOrEqual(within(1_000 - 50));
+    expect(counted).toBeLessThanOrEqual(within(1_100 + 50));
+    await store.close();
+  });
+
   it("releases a dead replica's in-flight slots when its lease runs out, and renews live ones", async () => {
     const namespace = `test-${randomUUID()}`;
     const alive = createRedisStore(client(), { namespace, leaseMs: 600 });

@@ -201,7 +201,7 @@ function packedLimits(s: Subject): string {
 const HEX12_MAX = 0xffff_ffff_ffff;
 
 /** A non-negative integer as 12 hex digits (admit.lua's number format); larger values saturate. */
-export function hex12(n: number): string {
+function hex12(n: number): string {
   const v = Math.min(Math.max(0, Math.floor(n)), HEX12_MAX);
   return v.toString(16).padStart(12, '0');
 }

@@ -1,0 +1,155 @@
+/**
+ * What one script call costs Redis, in CPU instructions — the same count whatever else the machine
+ * is doing, so a change to a script can be judged on a shared, noisy machine where calls/s cannot.
+ * Starts its own `redis-server` under `valgrind --tool=callgrind` on a free port (instrumentation off),
+ * warms each phase up, then counts only the phase's calls (callgrind_control toggles instrumentation):
+ *   INCR_LUA                       the yardstick of the admission benchmark
+ *   admit, 1 candidate             with room
+ *   admit, 4 candidates            the first has room (the benchmark's target case)
+ *   admit, 4 candidates + 1 gate   a virtual key's window checked and reserved too
+ * Reports instructions per call (the whole server: parsing, the script, the reply).
+ *
+ *   node bench/dist/admission-callgrind.js [--calls 4000] [--redis-server redis-server]
+ * Needs valgrind (Debian: apt-get install valgrind); about a minute.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createRedisStore, INCR_LUA, type Subject } from '@fleetgate/ratelimit';
+import { Redis } from 'ioredis';
+import { freePort, isMain, track } from './procs.js';
+import { fmt, mdTable } from './stats.js';
+
+export interface CallgrindRow {
+  readonly name: string;
+  readonly instructions: number;
+}
+
+async function connect(port: number): Promise<Redis> {
+  const client = new Redis(port, '127.0.0.1', {
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
+  client.on('error', () => {});
+  for (let i = 0; i < 150; i++) {
+    try {
+      await client.connect();
+      await client.ping();
+      return client;
+    } catch {
+      client.disconnect();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error('redis-server under callgrind did not answer within 30 s');
+}
+
+export async function runAdmissionCallgrind(calls: number, redisServer: string): Promise<CallgrindRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-callgrind-'));
+  const port = await freePort();
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      `--callgrind-out-file=${join(dir, 'out.%p')}`,
+      redisServer,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
+  const stop = track(child, 30_000);
+  const rows: CallgrindRow[] = [];
+  try {
+    const client = await connect(port);
+    const store = createRedisStore(client, { namespace: 'callgrind' });
+    client.defineCommand('benchIncr', { lua: INCR_LUA, numberOfKeys: 1 });
+    const incr = (
+      client as unknown as { benchIncr(key: string, ttl: number): Promise<number> }
+    ).benchIncr.bind(client);
+    const open: Subject = { id: 'd:open', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
+    const four = [open, { ...open, id: 'd:2' }, { ...open, id: 'd:3' }, { ...open, id: 'd:4' }];
+    const gate: Subject = { id: 'k:key', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
+    let lease = 0;
+    const phases: Array<[string, () => Promise<unknown>]> = [
+      ['INCR_LUA (INCR + PEXPIRE)', () => incr('fleetgate:v1:{callgrind}:incr', 60_000)],
+      [
+        'admit, 1 candidate',
+        () => store.admit({ candidates: [open], tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      [
+        'admit, 4 candidates (the first has room)',
+        () => store.admit({ candidates: four, tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      [
+        'admit, 4 candidates + a key gate',
+        () => store.admit({ candidates: four, gates: [gate], tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+    ];
+    const drive = async (call: () => Promise<unknown>, n: number) => {
+      let started = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (started++ < n) await call();
+        }),
+      );
+    };
+    const instructionsSoFar = () => {
+      execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
+      let total = 0;
+      for (const f of readdirSync(dir)) {
+        const m = /^totals: (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'));
+        total += Number(m?.[1] ?? 0);
+      }
+      return total;
+    };
+    for (const [name, call] of phases) {
+      await drive(call, 1_000);
+      const before = instructionsSoFar();
+      execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+      await drive(call, calls);
+      execFileSync('callgrind_control', ['-i', 'off', String(child.pid)], { stdio: 'ignore' });
+      rows.push({ name, instructions: (instructionsSoFar() - before) / calls });
+    }
+    await store.close();
+    client.disconnect();
+  } finally {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function callgrindReport(rows: readonly CallgrindRow[], calls: number): string {
+  const base = rows[0]?.instructions ?? 1;
+  return [
+    `### Redis instructions per call (callgrind, ${calls} calls per phase)`,
+    '',
+    mdTable(
+      ['phase', 'instructions per call', '÷ INCR_LUA'],
+      rows.map((r) => [r.name, fmt(r.instructions), `${fmt(r.instructions / base, 2)}×`]),
+    ),
+  ].join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      calls: { type: 'string', default: '4000' },
+      'redis-server': { type: 'string', default: 'redis-server' },
+    },
+  });
+  const calls = Number(values.calls);
+  const rows = await runAdmissionCallgrind(calls, values['redis-server']);
+  console.log(callgrindReport(rows, calls));
+}
