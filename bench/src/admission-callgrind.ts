@@ -6,6 +6,7 @@
  *   INCR_LUA                       the yardstick of the admission benchmark
  *   admit, 1 candidate             with room
  *   admit, 4 candidates            the first has room (the benchmark's target case)
+ *   admit + settle                 as the gateway does per request (16 callers: settlements batch)
  *   admit, 4 candidates + 1 gate   a virtual key's window checked and reserved too
  * Reports instructions per call (the whole server: parsing, the script, the reply).
  *
@@ -90,6 +91,13 @@ export async function runAdmissionCallgrind(calls: number, redisServer: string):
       [
         'admit, 4 candidates (the first has room)',
         () => store.admit({ candidates: four, tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      [
+        'admit + settle (1 candidate; settlements batched)',
+        async () => {
+          const a = await store.admit({ candidates: [open], tokens: 4_100, leaseId: `l${lease++}` });
+          if (a.admitted) await store.settle(a.ticket, 4_104, 'success');
+        },
       ],
       [
         'admit, 4 candidates + a key gate',

@@ -24,6 +24,8 @@ export interface SubjectKeys {
 export interface KeyLayout {
   readonly prefix: string;
   subject(id: string): SubjectKeys;
+  /** An account's (virtual key's) record: see scripts/accounts.ts. */
+  account(id: string): string;
   readonly replicas: string;
 }
 
@@ -45,6 +47,7 @@ export function createKeyLayout(namespace: string): KeyLayout {
       }
       return keys;
     },
+    account: (id) => `${prefix}account:${id}`,
     replicas: `${prefix}replicas`,
   };
 }

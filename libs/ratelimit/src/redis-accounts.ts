@@ -33,8 +33,9 @@ type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
  * (which reads the record itself) refuses a deleted or blocked key at once regardless.
  */
 export function createRedisAccounts(client: RedisClient, options: RedisAccountsOptions = {}): AccountStore {
-  const prefix = createKeyLayout(options.namespace ?? 'fleetgate').prefix;
-  const recordKey = (id: string) => `${prefix}account:${id}`;
+  const layout = createKeyLayout(options.namespace ?? 'fleetgate');
+  const prefix = layout.prefix;
+  const recordKey = layout.account;
   const aliasKey = (alias: string) => `${prefix}alias:${alias}`;
   const index = `${prefix}accounts`;
   const version = `${prefix}accounts:version`;

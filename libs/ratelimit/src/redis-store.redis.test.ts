@@ -101,6 +101,44 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('sums the settlements of one tick: tokens, failures, leases and spend come out as if settled one by one', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const c = client();
+    const store = createRedisStore(c, { namespace });
+    const accounts = createRedisAccounts(c, { namespace });
+    await accounts.create({ id: 'acct', blocked: false, createdAt: Date.now(), doc: '{}' }, 0);
+    const d = { id: 'd:batch', limits: { tpm: 100_000, maxParallel: 10 } };
+    const k = { id: 'k:batch', limits: { tpm: 100_000 } };
+    const tickets = [];
+    for (let i = 0; i < 10; i++) {
+      const a = await store.admit({
+        candidates: [d],
+        gates: [k],
+        tokens: 1_000,
+        leaseId: `l${i}`,
+        account: { id: 'acct', cost: 0.5 },
+      });
+      if (!a.admitted) throw new Error(a.reason);
+      tickets.push(a.ticket);
+    }
+    expect((await accounts.get('acct'))?.spend).toBeCloseTo(5);
+    // All ten in one tick: one script call. Seven used 400 tokens and cost 0.2; three failed.
+    const results = await Promise.all(
+      tickets.map((t, i) => store.settle(t, 400, i < 7 ? 'success' : 'failure', 0.2)),
+    );
+    expect(results.slice(0, 7)).toEqual(Array(7).fill(undefined));
+    // Each failure answers with the minute's counts after the batch: 3 failures of 10 calls.
+    for (const r of results.slice(7)) expect(r).toEqual({ failures: 3, total: 10 });
+    expect((await accounts.get('acct'))?.spend).toBeCloseTo(2);
+    const next = await store.admit({ candidates: [d], gates: [k], tokens: 0, leaseId: 'after' });
+    if (!next.admitted) throw new Error(next.reason);
+    // 10 × 400 tokens remain counted in both windows, and every lease was released.
+    expect(next.states[0]?.tokens?.remaining).toBe(100_000 - 4_000);
+    expect(next.states[1]?.tokens?.remaining).toBe(100_000 - 4_000);
+    expect(await c.zcard(store.keys.subject(d.id).inflight)).toBe(1);
+    await store.close();
+  });
+
   it("releases a dead replica's in-flight slots when its lease runs out, and renews live ones", async () => {
     const namespace = `test-${randomUUID()}`;
     const alive = createRedisStore(client(), { namespace, leaseMs: 600 });

@@ -4,14 +4,13 @@ import { type Geometry, geometry, limitArg, type WindowOptions } from './options
 import { admitScript } from './scripts/admit.js';
 import { settleScript } from './scripts/settle.js';
 import { COOLDOWN_LUA, HEARTBEAT_LUA, RENEW_LUA } from './scripts/small.js';
-import { STATE_COOL_OFFSET } from './scripts/window.js';
+import { hex12, STATE_COOL_OFFSET } from './scripts/window.js';
+import { createSettleBatcher } from './settle-batcher.js';
 import type {
   Admission,
   AdmitRequest,
   BlockReason,
   FleetStore,
-  Outcome,
-  OutcomeCounts,
   Subject,
   SubjectState,
   Ticket,
@@ -62,7 +61,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   const keys = createKeyLayout(options.namespace ?? 'fleetgate');
   const scripts = defineScripts(client, geo);
   const leases = createLeaseKeeper(scripts, geo.leaseMs);
-  const settlements = createSettleBatcher(scripts, keys);
+  const settlements = createSettleBatcher((...args) => scripts.settle(...args), keys);
 
   async function admit(request: AdmitRequest): Promise<Admission> {
     const gates = request.gates ?? [];
@@ -72,7 +71,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     const tokens = Math.max(0, Math.ceil(request.tokens));
     const cost = account ? Math.max(0, account.cost) : 0;
     const args: Array<string | number | Buffer> = [0];
-    if (account) args.push(accountKey(keys, account.id));
+    if (account) args.push(keys.account(account.id));
     let parallel = false;
     // ARGV[1]: C, G and tokens, then each subject's cached limits, 12 hex digits each. Text, not
     // bytes: one Buffer argument turns ioredis's whole command into slower buffer encoding.
@@ -181,11 +180,6 @@ function defineScripts(client: RedisClient, geo: Geometry): Scripts {
   };
 }
 
-/** An account's record key (the hash tag is the namespace's, like every other key). */
-export function accountKey(keys: KeyLayout, id: string): string {
-  return `${keys.prefix}account:${id}`;
-}
-
 const packed = new WeakMap<Subject, string>();
 
 /** A subject's limits as admit.lua reads them: rpm, tpm, parallel. Cached: subjects are long-lived. */
@@ -196,14 +190,6 @@ function packedLimits(s: Subject): string {
     packed.set(s, p);
   }
   return p;
-}
-
-const HEX12_MAX = 0xffff_ffff_ffff;
-
-/** A non-negative integer as 12 hex digits (admit.lua's number format); larger values saturate. */
-function hex12(n: number): string {
-  const v = Math.min(Math.max(0, Math.floor(n)), HEX12_MAX);
-  return v.toString(16).padStart(12, '0');
 }
 
 /** A script's reply of little-endian doubles (admit.lua). */
@@ -233,85 +219,6 @@ function windowState(reply: readonly number[], at: number): WindowState | undefi
   const limit = reply[at] ?? 0;
   if (limit <= 0) return undefined;
   return { limit, remaining: reply[at + 1] ?? 0, resetMs: Math.max(0, reply[at + 2] ?? 0) };
-}
-
-interface Pending {
-  readonly ticket: Ticket;
-  readonly delta: number;
-  readonly failed: boolean;
-  readonly actualCost: number | undefined;
-  readonly resolve: (counts: OutcomeCounts | undefined) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/**
- * Settlements happen after responses, off the critical path, so they need not travel one by one:
- * those of a tick share one script call (up to 128), which halves the Redis calls per request under
- * load. A settlement with nothing to do — no tokens to correct, no lease, no failure — is skipped.
- */
-function createSettleBatcher(scripts: Scripts, keys: KeyLayout) {
-  let queue: Pending[] = [];
-  let scheduled = false;
-  const flush = (): Promise<void> => {
-    scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return Promise.resolve();
-    const keyArgs: string[] = [];
-    const args: Array<string | number> = [batch.length];
-    for (const p of batch) {
-      const t = p.ticket;
-      const a = t.account;
-      args.push(t.subjects.length, t.bucket, p.delta, t.leaseId, p.failed ? 1 : 0);
-      args.push(a ? `${a.cost}:${p.actualCost ?? a.cost}:${a.period}` : '');
-      if (a) keyArgs.push(accountKey(keys, a.id));
-      for (const s of t.subjects) {
-        const k = keys.subject(s.id);
-        const tpm = limitArg(s.limits.tpm) > 0;
-        const parallel = limitArg(s.limits.maxParallel) > 0;
-        keyArgs.push(k.window);
-        if (parallel) keyArgs.push(k.inflight);
-        args.push(tpm ? 1 : 0, parallel ? 1 : 0);
-      }
-    }
-    return scripts.settle(keyArgs.length, ...keyArgs, ...args).then(
-      (reply) => {
-        const r = reply as number[];
-        batch.forEach((p, i) => {
-          p.resolve(p.failed ? { failures: r[2 * i] ?? 0, total: r[2 * i + 1] ?? 0 } : undefined);
-        });
-      },
-      (error: unknown) => {
-        for (const p of batch) p.reject(error);
-      },
-    );
-  };
-  return {
-    add(
-      ticket: Ticket,
-      delta: number,
-      outcome: Outcome,
-      actualCost: number | undefined,
-    ): Promise<OutcomeCounts | undefined> {
-      const failed = outcome === 'failure';
-      const work =
-        failed ||
-        (ticket.account !== undefined && actualCost !== undefined && actualCost !== ticket.account.cost) ||
-        ticket.subjects.some(
-          (s) => limitArg(s.limits.maxParallel) > 0 || (delta !== 0 && limitArg(s.limits.tpm) > 0),
-        );
-      if (!work) return Promise.resolve(undefined);
-      return new Promise((resolve, reject) => {
-        queue.push({ ticket, delta, failed, actualCost, resolve, reject });
-        if (queue.length >= 128) void flush();
-        else if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
-      });
-    },
-    flushNow: flush,
-  };
 }
 
 /**

@@ -1,72 +1,48 @@
 import type { Geometry } from '../options.js';
 import { NEXT_RESET_LUA } from './accounts.js';
-import { windowPrelude } from './window.js';
+import { DELTA_OFFSET, windowPrelude } from './window.js';
 
 /**
- * settle.lua — the end of one or more requests, in one call: correct each TPM reservation to what
- * the upstream really used, release in-flight leases, and count failures in the chosen deployment's
- * minute (admission already counted the call).
+ * settle.lua — the end of a batch of requests, summed per thing touched (settle-batcher.ts): correct
+ * TPM reservations to what the upstreams really used, count failures in the chosen deployments'
+ * minutes (admission already counted the calls), release in-flight leases, move accounts' spend
+ * from the reserved estimates to the real costs.
  *
- * ARGV[1] T tickets; then per ticket: S subjects, bucket of the reservation, token delta
- *   (actual - reserved), lease id, failed (1/0), account ('' = none, else
- *   'reserved cost:actual cost:budget period'), and per subject: has tpm (1/0), has parallel (1/0).
- * KEYS, ticket after ticket: the account record when there is one, then subject after subject: its
- *   window HASH (see window.ts), and its in-flight ZSET when it has a parallel limit.
- * An account's spend moves from the reserved cost to the actual one; if its budget period turned
- * since the reservation (the reset zeroed it), the new period is charged the actual cost.
- * Returns {failures, calls} of each ticket's chosen candidate in the current minute, flattened
- * (zeros for tickets that did not fail).
+ * KEYS: W window HASHes (see window.ts), then I in-flight ZSETs, then A account records.
+ * ARGV[1] W, I, A as 12 hex digits each; then
+ *   per window: one argument of 12-hex-digit numbers: failures, n, then n pairs of bucket and token
+ *     delta (actual − reserved, summed over the batch) plus 2^47;
+ *   per in-flight set: the number of leases, then the lease ids;
+ *   per account: 'reserved:actual:period;' for each budget period the batch reserved in.
+ * Returns {failures, calls} of each window's current minute (zeros for windows without failures).
  *
- * The reservation is corrected where it lies: in the open bucket, or in a closed bucket's field
- * and the closed total. One whose bucket already left the counted span is not corrected: it no
- * longer counts. Settling never moves the open bucket; the next admission does that.
+ * A correction lands where the reservation lies: in the open bucket, or in a closed bucket's field
+ * and the closed total; one whose bucket already left the counted span is dropped (it no longer
+ * counts). Settling never moves the open bucket; the next admission does that. An account's spend
+ * moves from the reserved cost to the actual one; if its budget period turned since the
+ * reservation (the reset zeroed it), the new period is charged the actual cost.
  */
 export function settleScript(geo: Geometry): string {
   return `${windowPrelude(geo)}
 ${NEXT_RESET_LUA.trim()}
+local sub = string.sub
+local head = ARGV[1]
+local nw, ni, na = tonumber(sub(head, 1, 12), 16), tonumber(sub(head, 13, 24), 16), tonumber(sub(head, 25, 36), 16)
 local out = {}
-local a, k = 2, 1
-for _ = 1, tonumber(ARGV[1]) do
-  local S = tonumber(ARGV[a])
-  local bucket = tonumber(ARGV[a + 1])
-  local delta = tonumber(ARGV[a + 2])
-  local lease = ARGV[a + 3]
-  local failed = ARGV[a + 4] == '1'
-  local account = ARGV[a + 5]
-  a = a + 6
-  if account ~= '' then
-    local reserved, actual, period = string.match(account, '^([^:]+):([^:]+):(%d+)$')
-    local akey = KEYS[k]
-    k = k + 1
-    local got = call('HMGET', akey, 'spend', 'reset_at', 'every_ms', 'every_mo')
-    local spend = tonumber(got[1])
-    if spend then
-      local reset_at = tonumber(got[2])
-      if reset_at and now >= reset_at then
-        -- A reset fell due while the request ran: apply it first, as admission would.
-        reset_at = next_reset(reset_at, tonumber(got[3]), tonumber(got[4]), now)
-        spend = 0
-        call('HSET', akey, 'spend', 0, 'reset_at', reset_at)
-      end
-      local d = tonumber(actual)
-      if (reset_at or 0) == tonumber(period) then d = d - tonumber(reserved) end
-      if spend + d < 0 then d = -spend end
-      if d ~= 0 then call('HINCRBYFLOAT', akey, 'spend', d) end
-    end
-  end
-  local fails, calls_now = 0, 0
-  for s = 1, S do
-    local key = KEYS[k]
-    k = k + 1
-    local has_tpm, has_par = ARGV[a] == '1', ARGV[a + 1] == '1'
-    a = a + 2
-    local fix = has_tpm and delta ~= 0 and bucket >= first
-    local count = failed and s == 1
-    if fix or count then
-      local blob = call('HGET', key, 's')
-      local tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
-      if blob then tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob) end
-      if fix and blob then
+local a = 2
+for w = 1, nw do
+  local key, n = KEYS[w], ARGV[a]
+  a = a + 1
+  local failures, fixes = tonumber(sub(n, 1, 12), 16), tonumber(sub(n, 13, 24), 16)
+  local blob = call('HGET', key, 's')
+  local tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
+  if blob then tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob) end
+  if blob then
+    for j = 0, fixes - 1 do
+      local at = 25 + 24 * j
+      local bucket = tonumber(sub(n, at, at + 11), 16)
+      local delta = tonumber(sub(n, at + 12, at + 23), 16) - ${DELTA_OFFSET}
+      if bucket >= first then
         if bucket == cb then
           if cv + delta < 0 then cv = 0 else cv = cv + delta end
         elseif bucket < cb and bucket >= cb - K then
@@ -83,27 +59,51 @@ for _ = 1, tonumber(ARGV[1]) do
           end
         end
       end
-      if count then
-        if m == minute then
-          fail = fail + 1
-        else
-          -- The call was counted in a minute that has passed; this failure opens the new one.
-          m, calls, fail = minute, 1, 1
-        end
-        fails, calls_now = fail, calls
-      end
-      if blob or count then
-        call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
-        if not blob then call('PEXPIRE', key, TTLS) end
-      end
-    end
-    if has_par then
-      call('ZREM', KEYS[k], lease)
-      k = k + 1
     end
   end
-  out[#out + 1] = fails
-  out[#out + 1] = calls_now
+  if failures > 0 then
+    if m == minute then
+      fail = fail + failures
+    else
+      -- The calls were counted in a minute that has passed; these failures open the new one.
+      m, calls, fail = minute, failures, failures
+    end
+    out[2 * w - 1], out[2 * w] = fail, calls
+  else
+    out[2 * w - 1], out[2 * w] = 0, 0
+  end
+  if blob or failures > 0 then
+    call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+    if not blob then call('PEXPIRE', key, TTLS) end
+  end
+end
+for i = 1, ni do
+  local count = tonumber(ARGV[a])
+  call('ZREM', KEYS[nw + i], unpack(ARGV, a + 1, a + count))
+  a = a + 1 + count
+end
+for i = 1, na do
+  local akey = KEYS[nw + ni + i]
+  local groups = ARGV[a]
+  a = a + 1
+  local got = call('HMGET', akey, 'spend', 'reset_at', 'every_ms', 'every_mo')
+  local spend = tonumber(got[1])
+  if spend then
+    local reset_at = tonumber(got[2])
+    if reset_at and now >= reset_at then
+      -- A reset fell due while the requests ran: apply it first, as admission would.
+      reset_at = next_reset(reset_at, tonumber(got[3]), tonumber(got[4]), now)
+      spend = 0
+      call('HSET', akey, 'spend', 0, 'reset_at', reset_at)
+    end
+    local d = 0
+    for reserved, actual, period in string.gmatch(groups, '([^:;]+):([^:;]+):(%d+);') do
+      d = d + tonumber(actual)
+      if (reset_at or 0) == tonumber(period) then d = d - tonumber(reserved) end
+    end
+    if spend + d < 0 then d = -spend end
+    if d ~= 0 then call('HINCRBYFLOAT', akey, 'spend', d) end
+  end
 end
 return out
 `;

@@ -27,6 +27,21 @@ import type { Geometry } from '../options.js';
 export const STATE_FMT = '<ddddI4I4I4I4I4';
 export const RING_FMT = '<dI4';
 export const BUCKET_FMT = '<I4';
+/** Added to a settlement's token delta (which may be negative) so it travels as 12 hex digits. */
+export const DELTA_OFFSET = 2 ** 47;
+
+const HEX12_MAX = 2 ** 48 - 1;
+
+/**
+ * A non-negative integer as 12 hex digits, the scripts' number format for arguments: Lua parses it
+ * with strtoul (tonumber(s, 16)), far cheaper than the strtod decimal text costs. Larger values
+ * saturate (2^48 - 1 ≈ 2.8e14, beyond any limit or token count).
+ */
+export function hex12(n: number): string {
+  const v = Math.min(Math.max(0, Math.floor(n)), HEX12_MAX);
+  return v.toString(16).padStart(12, '0');
+}
+
 /** Byte offset of `cool` (a little-endian double) in the packed state, for reading it from Node. */
 export const STATE_COOL_OFFSET = 24;
 
