@@ -10,11 +10,12 @@
  *   admit, 4 candidates + 1 gate   a virtual key's window checked and reserved too
  * Reports instructions per call (the whole server: parsing, the script, the reply).
  *
- *   node bench/dist/admission-callgrind.js [--calls 4000] [--redis-server redis-server]
+ *   node bench/dist/admission-callgrind.js [--calls 4000] [--redis-server redis-server] [--keep DIR]
+ * --keep leaves callgrind's dumps in DIR (one per phase boundary) for callgrind_annotate.
  * Needs valgrind (Debian: apt-get install valgrind); about a minute.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,8 +49,12 @@ async function connect(port: number): Promise<Redis> {
   throw new Error('redis-server under callgrind did not answer within 30 s');
 }
 
-export async function runAdmissionCallgrind(calls: number, redisServer: string): Promise<CallgrindRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-callgrind-'));
+export async function runAdmissionCallgrind(
+  calls: number,
+  redisServer: string,
+  keep?: string,
+): Promise<CallgrindRow[]> {
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'fleetgate-callgrind-'));
   const port = await freePort();
   const child = spawn(
     'valgrind',
@@ -133,7 +138,7 @@ export async function runAdmissionCallgrind(calls: number, redisServer: string):
     client.disconnect();
   } finally {
     await stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }
@@ -155,9 +160,11 @@ if (isMain(import.meta.url)) {
     options: {
       calls: { type: 'string', default: '4000' },
       'redis-server': { type: 'string', default: 'redis-server' },
+      keep: { type: 'string' },
     },
   });
   const calls = Number(values.calls);
-  const rows = await runAdmissionCallgrind(calls, values['redis-server']);
+  if (values.keep) mkdirSync(values.keep, { recursive: true });
+  const rows = await runAdmissionCallgrind(calls, values['redis-server'], values.keep);
   console.log(callgrindReport(rows, calls));
 }
