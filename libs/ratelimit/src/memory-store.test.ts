@@ -41,6 +41,19 @@ describe('memory store on a fake clock', () => {
     expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'e' })).admitted).toBe(false);
   });
 
+  it('counts failures that arrive in a new minute as calls of that minute too', async () => {
+    let now = 1_800_000_000_000; // a minute boundary
+    const store = createMemoryStore({ now: () => now });
+    const d = { id: 'd', limits: {} };
+    const a = await store.admit({ candidates: [d], tokens: 0, leaseId: 'a' });
+    const b = await store.admit({ candidates: [d], tokens: 0, leaseId: 'b' });
+    if (!a.admitted || !b.admitted) throw new Error('not admitted');
+    now += 61_000;
+    // As settle.lua: never more failures than calls in a minute.
+    expect(await store.settle(a.ticket, 0, 'failure')).toEqual({ failures: 1, total: 1 });
+    expect(await store.settle(b.ticket, 0, 'failure')).toEqual({ failures: 2, total: 2 });
+  });
+
   it('lets in-flight leases expire when nobody settles them', async () => {
     let now = 1_000_000;
     const store = createMemoryStore({ now: () => now, leaseMs: 1_000 });

@@ -172,10 +172,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     if (w.outcomeMinute !== minute) {
       // The call was counted in a minute that has passed; this failure opens the new one.
       w.outcomeMinute = minute;
-      w.calls = 1;
+      w.calls = 0;
       w.fail = 0;
     }
     w.fail++;
+    // A failed call is a call, even one admitted in the minute before (as settle.lua counts).
+    if (w.calls < w.fail) w.calls = w.fail;
     return Promise.resolve({ failures: w.fail, total: w.calls });
   }
 

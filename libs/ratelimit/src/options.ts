@@ -16,6 +16,9 @@ export interface Geometry {
   readonly k: number;
 }
 
+/** Most buckets a window may have (the default has 120). */
+export const MAX_BUCKETS = 1_000;
+
 export function geometry(options: WindowOptions): Geometry {
   const windowMs = options.windowMs ?? 60_000;
   const bucketMs = options.bucketMs ?? 500;
@@ -28,6 +31,12 @@ export function geometry(options: WindowOptions): Geometry {
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
   if (bucketMs > windowMs) throw new RangeError('bucketMs must not exceed windowMs');
+  // The scripts name every bucket leaving the span in one call, and Lua's unpack has a limit.
+  if (Math.ceil(windowMs / bucketMs) > MAX_BUCKETS) {
+    throw new RangeError(
+      `windowMs / bucketMs must be at most ${MAX_BUCKETS}, got ${Math.ceil(windowMs / bucketMs)}`,
+    );
+  }
   return { windowMs, bucketMs, leaseMs, k: Math.ceil(windowMs / bucketMs) };
 }
 

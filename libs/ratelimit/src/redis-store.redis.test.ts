@@ -139,6 +139,29 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('keeps failures for their minute in a hash about to expire, and shrugs off usage that is not a number', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const c = client();
+    const store = createRedisStore(c, { namespace });
+    const d = { id: 'd:idle', limits: { tpm: 10_000 } };
+    const key = store.keys.subject(d.id).window;
+    const first = await store.admit({ candidates: [d], tokens: 100, leaseId: 'a' });
+    const second = await store.admit({ candidates: [d], tokens: 100, leaseId: 'b' });
+    if (!first.admitted || !second.admitted) throw new Error('not admitted');
+    // The last admission was long ago: the hash has a moment left to live.
+    await c.pexpire(key, 1_500);
+    expect(await store.settle(first.ticket, 100, 'failure')).toMatchObject({ failures: 1 });
+    expect(await c.pttl(key)).toBeGreaterThan(60_000);
+    // NaN usage and cost leave the reservation as it was instead of failing the batch.
+    expect(await store.settle(second.ticket, Number.NaN, 'failure', Number.NaN)).toMatchObject({
+      failures: 2,
+    });
+    const next = await store.admit({ candidates: [d], tokens: 0, leaseId: 'c' });
+    if (!next.admitted) throw new Error(next.reason);
+    expect(next.states[0]?.tokens?.remaining).toBe(10_000 - 200);
+    await store.close();
+  });
+
   it("releases a dead replica's in-flight slots when its lease runs out, and renews live ones", async () => {
     const namespace = `test-${randomUUID()}`;
     const alive = createRedisStore(client(), { namespace, leaseMs: 600 });

@@ -69,7 +69,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     const subjects = gates.length === 0 ? request.candidates : [...gates, ...request.candidates];
     const account = request.account;
     const tokens = Math.max(0, Math.ceil(request.tokens));
-    const cost = account ? Math.max(0, account.cost) : 0;
+    const cost = account && Number.isFinite(account.cost) ? Math.max(0, account.cost) : 0;
     const args: Array<string | number | Buffer> = [0];
     if (account) args.push(keys.account(account.id));
     let parallel = false;
@@ -126,12 +126,9 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     admit,
     settle(ticket, actualTokens, outcome, actualCost) {
       leases.release(ticket);
-      return settlements.add(
-        ticket,
-        Math.max(0, Math.ceil(actualTokens)) - ticket.tokens,
-        outcome,
-        actualCost,
-      );
+      // Usage that is not a number leaves the reservation as it was (never a correction to -2^47).
+      const used = Number.isFinite(actualTokens) ? Math.max(0, Math.ceil(actualTokens)) : ticket.tokens;
+      return settlements.add(ticket, used - ticket.tokens, outcome, actualCost);
     },
     async coolDown(subjectId, ms) {
       if (ms <= 0) return;

@@ -78,7 +78,9 @@ export function createSettleBatcher(settle: SettleCall, keys: KeyLayout) {
         }
         const sum = periods.get(a.period) ?? { reserved: 0, actual: 0 };
         sum.reserved += a.cost;
-        sum.actual += p.actualCost ?? a.cost;
+        // A cost that is not a finite number (a pricing bug) keeps the estimate rather than failing
+        // the whole batch in Redis.
+        sum.actual += p.actualCost !== undefined && Number.isFinite(p.actualCost) ? p.actualCost : a.cost;
         periods.set(a.period, sum);
       }
     }

@@ -66,15 +66,18 @@ for w = 1, nw do
       fail = fail + failures
     else
       -- The calls were counted in a minute that has passed; these failures open the new one.
-      m, calls, fail = minute, failures, failures
+      m, calls, fail = minute, 0, failures
     end
+    -- A failed call is a call, even one admitted in the minute before.
+    if calls < fail then calls = fail end
     out[2 * w - 1], out[2 * w] = fail, calls
   else
     out[2 * w - 1], out[2 * w] = 0, 0
   end
   if blob or failures > 0 then
     call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
-    if not blob then call('PEXPIRE', key, TTLS) end
+    -- Failures must outlive their minute, even in a hash that has had no admission for a while.
+    if failures > 0 and call('PTTL', key) < TTL then call('PEXPIRE', key, TTLS) end
   end
 end
 for i = 1, ni do

@@ -35,10 +35,11 @@ const HEX12_MAX = 2 ** 48 - 1;
 /**
  * A non-negative integer as 12 hex digits, the scripts' number format for arguments: Lua parses it
  * with strtoul (tonumber(s, 16)), far cheaper than the strtod decimal text costs. Larger values
- * saturate (2^48 - 1 ≈ 2.8e14, beyond any limit or token count).
+ * saturate (2^48 - 1 ≈ 2.8e14, beyond any limit or token count); NaN becomes 0.
  */
 export function hex12(n: number): string {
-  const v = Math.min(Math.max(0, Math.floor(n)), HEX12_MAX);
+  // NaN and infinities would reach Lua as nil (a script error failing a whole batch): 0 instead.
+  const v = Number.isFinite(n) ? Math.min(Math.max(0, Math.floor(n)), HEX12_MAX) : 0;
   return v.toString(16).padStart(12, '0');
 }
 

@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { geometry, MAX_BUCKETS } from './options.js';
+
+describe('window geometry', () => {
+  it('counts the buckets a window spans and refuses windows the scripts cannot walk', () => {
+    expect(geometry({})).toEqual({ windowMs: 60_000, bucketMs: 500, leaseMs: 30_000, k: 120 });
+    expect(geometry({ windowMs: 1_000, bucketMs: 1 }).k).toBe(MAX_BUCKETS);
+    expect(() => geometry({ windowMs: 20_000, bucketMs: 1 })).toThrow(/at most 1000/);
+    expect(() => geometry({ windowMs: 100, bucketMs: 200 })).toThrow(/must not exceed/);
+    expect(() => geometry({ leaseMs: 0 })).toThrow(/positive integer/);
+  });
+});
