@@ -28,8 +28,12 @@ interface SubjectWindows {
   tokens: number;
   requests: number;
   first: number | undefined;
-  /** Lease id → expiry. */
-  leases: Map<string, number>;
+  /**
+   * Requests in flight, until they settle. No expiry: the holder is this process, so a lease can
+   * only outlive its request through a bug, while a long stream must keep its slot (the Redis
+   * store renews its leases for the same reason; there a dead replica's leases do expire).
+   */
+  leases: Set<string>;
   cooldownUntil: number;
   /** This minute's calls (counted at admission) and failures (counted at settlement). */
   outcomeMinute: number;
@@ -54,7 +58,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
         tokens: 0,
         requests: 0,
         first: undefined,
-        leases: new Map(),
+        leases: new Set(),
         cooldownUntil: 0,
         outcomeMinute: -1,
         calls: 0,
@@ -241,7 +245,7 @@ function check(
     return { code: 2, waitMs: waitFor(w, w.tokens + tokens - tpm, 'tokens', t, geo) };
   }
   const par = limitArg(s.limits.maxParallel);
-  if (par > 0 && inflight(w, t) >= par) return { code: 3, waitMs: 1000 };
+  if (par > 0 && w.leases.size >= par) return { code: 3, waitMs: 1000 };
   return undefined;
 }
 
@@ -275,7 +279,7 @@ function reserve(
   }
   if (rpm > 0) state.requests = { limit: rpm, remaining: Math.max(rpm - w.requests, 0), resetMs };
   if (tpm > 0) state.tokens = { limit: tpm, remaining: Math.max(tpm - w.tokens, 0), resetMs };
-  if (limitArg(s.limits.maxParallel) > 0) w.leases.set(leaseId, t + geo.leaseMs);
+  if (limitArg(s.limits.maxParallel) > 0) w.leases.add(leaseId);
   return state;
 }
 
@@ -316,11 +320,6 @@ function waitFor(w: SubjectWindows, need: number, what: keyof Bucket, t: number,
   return geo.windowMs;
 }
 
-function inflight(w: SubjectWindows, t: number): number {
-  for (const [id, expiry] of w.leases) if (expiry <= t) w.leases.delete(id);
-  return w.leases.size;
-}
-
 /** Drops subjects with nothing left to remember, like Redis TTLs do; returns when to sweep next. */
 function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geometry): number {
   for (const [id, w] of subjects) {
@@ -328,7 +327,7 @@ function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geometry):
     const idle =
       w.requests === 0 &&
       w.tokens === 0 &&
-      inflight(w, t) === 0 &&
+      w.leases.size === 0 &&
       w.cooldownUntil <= t &&
       t - w.outcomeMinute * 60_000 > 120_000;
     if (idle) subjects.delete(id);
