@@ -101,6 +101,42 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('admits a tick of differently shaped requests in one call, each answered as if alone', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const c = client();
+    const store = createRedisStore(c, { namespace });
+    const accounts = createRedisAccounts(c, { namespace });
+    await accounts.create({ id: 'rich', blocked: false, createdAt: Date.now(), doc: '{}' }, 0);
+    const plain = { id: 'd:plain', limits: { rpm: 100 } };
+    const parallel = { id: 'd:parallel', limits: { maxParallel: 1 } };
+    const full = { id: 'd:full', limits: { rpm: 1 } };
+    const key = { id: 'k:gate', limits: { rpm: 2 } };
+    await store.admit({ candidates: [full], tokens: 0, leaseId: 'fill' });
+    // Same tick: one script call carrying different key counts (accounts, gates, lease sets).
+    const [a, b, c2, d, e, f] = await Promise.all([
+      store.admit({
+        candidates: [plain],
+        gates: [key],
+        tokens: 0,
+        leaseId: 'a',
+        account: { id: 'rich', cost: 1 },
+      }),
+      store.admit({ candidates: [parallel], tokens: 0, leaseId: 'b' }),
+      store.admit({ candidates: [parallel], tokens: 0, leaseId: 'c' }),
+      store.admit({ candidates: [full, plain], gates: [key], tokens: 0, leaseId: 'd' }),
+      store.admit({ candidates: [plain], gates: [key], tokens: 0, leaseId: 'e' }),
+      store.admit({ candidates: [plain], tokens: 0, leaseId: 'f', account: { id: 'nobody', cost: 1 } }),
+    ]);
+    expect(a).toMatchObject({ admitted: true, index: 0, spend: 1 });
+    expect(b).toMatchObject({ admitted: true, index: 0 });
+    expect(c2).toMatchObject({ admitted: false, reason: 'no_capacity' });
+    expect(d).toMatchObject({ admitted: true, index: 1 });
+    expect(d.admitted && d.states.map((x) => x.requests?.remaining)).toEqual([98, 0]);
+    expect(e).toMatchObject({ admitted: false, reason: 'gate_rpm', gateIndex: 0 });
+    expect(f).toMatchObject({ admitted: false, reason: 'account_missing' });
+    await store.close();
+  });
+
   it('sums the settlements of one tick: tokens, failures, leases and spend come out as if settled one by one', async () => {
     const namespace = `test-${randomUUID()}`;
     const c = client();

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { admissionHeader, createAdmitBatcher } from './admit-batcher.js';
 import { createKeyLayout, type KeyLayout } from './keys.js';
 import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
 import { admitScript } from './scripts/admit.js';
@@ -22,6 +23,11 @@ export type RedisClient = Redis | Cluster;
 export interface RedisStoreOptions extends WindowOptions {
   /** Isolates one fleet's keys (and each test's); becomes the `{hash tag}`. @default 'fleetgate' */
   readonly namespace?: string;
+  /**
+   * Send the admissions of one event-loop tick in one script call (each still atomic, in order).
+   * Off, every admission is its own call. @default true
+   */
+  readonly batchAdmissions?: boolean;
 }
 
 /** The Redis store, plus the fleet-membership calls the resilient wrapper uses. */
@@ -62,6 +68,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   const scripts = defineScripts(client, geo);
   const leases = createLeaseKeeper(scripts, geo.leaseMs);
   const settlements = createSettleBatcher((...args) => scripts.settle(...args), keys);
+  const admissions = createAdmitBatcher((...args) => scripts.admit(...args), options.batchAdmissions ?? true);
 
   async function admit(request: AdmitRequest): Promise<Admission> {
     const gates = request.gates ?? [];
@@ -70,25 +77,27 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     const account = request.account;
     const tokens = Math.max(0, Math.ceil(request.tokens));
     const cost = account && Number.isFinite(account.cost) ? Math.max(0, account.cost) : 0;
-    const args: Array<string | number | Buffer> = [0];
-    if (account) args.push(keys.account(account.id));
+    const keyArgs: string[] = [];
+    if (account) keyArgs.push(keys.account(account.id));
     let parallel = false;
-    // ARGV[1]: C, G and tokens, then each subject's cached limits, 12 hex digits each. Text, not
-    // bytes: one Buffer argument turns ioredis's whole command into slower buffer encoding.
-    let numbers = hex12(request.candidates.length) + hex12(gates.length) + hex12(tokens);
-    for (let i = 0; i < subjects.length; i++) {
-      const s = subjects[i]!;
+    let limits = '';
+    for (const s of subjects) {
       const k = keys.subject(s.id);
-      args.push(k.window);
+      keyArgs.push(k.window);
       if (limitArg(s.limits.maxParallel) > 0) {
-        args.push(k.inflight);
+        keyArgs.push(k.inflight);
         parallel = true;
       }
-      numbers += packedLimits(s);
+      limits += packedLimits(s);
     }
-    args[0] = args.length - 1;
-    args.push(numbers, parallel ? request.leaseId : '', account ? String(cost) : '');
-    const reply = doubles((await scripts.admit(...args)) as Buffer);
+    // Numbers as 12 hex digits. Text, not bytes: one Buffer argument turns ioredis's whole command
+    // into slower buffer encoding.
+    const reply = await admissions({
+      keys: keyArgs,
+      numbers: admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) + limits,
+      lease: parallel ? request.leaseId : '',
+      cost: account ? String(cost) : '',
+    });
     if (reply[0] !== 1) {
       return {
         admitted: false,
@@ -187,13 +196,6 @@ function packedLimits(s: Subject): string {
     packed.set(s, p);
   }
   return p;
-}
-
-/** A script's reply of little-endian doubles (admit.lua). */
-function doubles(reply: Buffer): number[] {
-  const out: number[] = new Array(reply.length >> 3);
-  for (let i = 0; i < out.length; i++) out[i] = reply.readDoubleLE(8 * i);
-  return out;
 }
 
 /** The cooldown end (ms) in a subject's packed state (scripts/window.ts); 0 when there is none. */
