@@ -5,10 +5,13 @@
  * warms each phase up, then counts only the phase's calls (callgrind_control toggles instrumentation):
  *   INCR_LUA                       the yardstick of the admission benchmark
  *   admit, 1 candidate             with room
- *   admit, 4 candidates            the first has room (the benchmark's target case)
+ *   admit, 4 candidates            the first has room (the benchmark's target case), one per call
+ *   admit, 4 candidates            the same, batched per tick as the gateway sends them
  *   admit + settle                 as the gateway does per request (16 callers: settlements batch)
  *   admit, 4 candidates + 1 gate   a virtual key's window checked and reserved too
- * Reports instructions per call (the whole server: parsing, the script, the reply).
+ * Reports instructions per admission (the whole server: parsing, the script, the reply) with 16
+ * concurrent callers, so the admissions and settlements of a tick share script calls as in the
+ * gateway — except the phase that sends one admission per call.
  *
  *   node bench/dist/admission-callgrind.js [--calls 4000] [--redis-server redis-server] [--keep DIR]
  * --keep leaves callgrind's dumps in DIR (one per phase boundary) for callgrind_annotate.
@@ -79,6 +82,7 @@ export async function runAdmissionCallgrind(
   try {
     const client = await connect(port);
     const store = createRedisStore(client, { namespace: 'callgrind' });
+    const single = createRedisStore(client, { namespace: 'callgrind', batchAdmissions: false });
     client.defineCommand('benchIncr', { lua: INCR_LUA, numberOfKeys: 1 });
     const incr = (
       client as unknown as { benchIncr(key: string, ttl: number): Promise<number> }
@@ -92,6 +96,10 @@ export async function runAdmissionCallgrind(
       [
         'admit, 1 candidate',
         () => store.admit({ candidates: [open], tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      [
+        'admit, 4 candidates (the first has room), one per script call',
+        () => single.admit({ candidates: four, tokens: 4_100, leaseId: `l${lease++}` }),
       ],
       [
         'admit, 4 candidates (the first has room)',
@@ -135,6 +143,7 @@ export async function runAdmissionCallgrind(
       rows.push({ name, instructions: (instructionsSoFar() - before) / calls });
     }
     await store.close();
+    await single.close();
     client.disconnect();
   } finally {
     await stop();
@@ -146,7 +155,7 @@ export async function runAdmissionCallgrind(
 export function callgrindReport(rows: readonly CallgrindRow[], calls: number): string {
   const base = rows[0]?.instructions ?? 1;
   return [
-    `### Redis instructions per call (callgrind, ${calls} calls per phase)`,
+    `### Redis instructions per admission (callgrind, ${calls} calls per phase, 16 concurrent callers)`,
     '',
     mdTable(
       ['phase', 'instructions per call', '÷ INCR_LUA'],

@@ -46,190 +46,190 @@ export function admitScript(geo: Geometry): string {
   return `${windowPrelude(geo)}
 local sub = string.sub
 
--- One admission: KEYS from k0 on, its numbers A, lease id and cost; returns its packed reply.
-local function admit_one(k0, A, lease, costarg)
-  local C, G, tokens = tonumber(sub(A, 13, 24), 16), tonumber(sub(A, 25, 36), 16), tonumber(sub(A, 37, 48), 16)
-  local cost = costarg ~= '' and costarg or nil
+-- The batch: each admission in turn (so each sees the ones before it), in a loop rather than a
+-- function (a closure over the prelude would cost every call its upvalues); an admission ends by
+-- setting its packed reply and breaking out of its repeat block. Replies are concatenated, each
+-- prefixed with how many doubles it holds.
+local replies = {}
+local k0, ai = 1, 2
+for n = 1, tonumber(ARGV[1], 16) do
+  local A, lease, costarg = ARGV[ai], ARGV[ai + 1], ARGV[ai + 2]
+  local reply
+  repeat
+    local C, G, tokens = tonumber(sub(A, 13, 24), 16), tonumber(sub(A, 25, 36), 16), tonumber(sub(A, 37, 48), 16)
+    local cost = costarg ~= '' and costarg or nil
 
-  -- The account first: a key that may not spend refuses the request before any window is touched.
-  local period = 0
-  if cost then
-    local a = call('HMGET', KEYS[k0], 'spend', 'blocked', 'expires', 'max_budget', 'reset_at', 'every_ms', 'every_mo')
-    local spend = tonumber(a[1])
-    if not spend then return spack('<dddd', 0, 6, 0, 0) end
-    if a[2] == '1' then return spack('<dddd', 0, 7, 0, 0) end
-    local expires = tonumber(a[3])
-    if expires and now >= expires then return spack('<dddddd', 0, 8, 0, 0, 0, expires) end
-    local reset_at = tonumber(a[5])
-    if reset_at and now >= reset_at then
-      ${NEXT_RESET_LUA.trim()}
-      reset_at = next_reset(reset_at, tonumber(a[6]), tonumber(a[7]), now)
-      spend = 0
-      call('HSET', KEYS[k0], 'spend', 0, 'reset_at', reset_at)
+    -- The account first: a key that may not spend refuses the request before any window is touched.
+    local period = 0
+    if cost then
+      local a = call('HMGET', KEYS[k0], 'spend', 'blocked', 'expires', 'max_budget', 'reset_at', 'every_ms', 'every_mo')
+      local spend = tonumber(a[1])
+      if not spend then reply = spack('<dddd', 0, 6, 0, 0) break end
+      if a[2] == '1' then reply = spack('<dddd', 0, 7, 0, 0) break end
+      local expires = tonumber(a[3])
+      if expires and now >= expires then reply = spack('<dddddd', 0, 8, 0, 0, 0, expires) break end
+      local reset_at = tonumber(a[5])
+      if reset_at and now >= reset_at then
+        ${NEXT_RESET_LUA.trim()}
+        reset_at = next_reset(reset_at, tonumber(a[6]), tonumber(a[7]), now)
+        spend = 0
+        call('HSET', KEYS[k0], 'spend', 0, 'reset_at', reset_at)
+      end
+      period = reset_at or 0
+      local budget = tonumber(a[4])
+      if budget and spend >= budget then reply = spack('<dddddd', 0, 9, 0, 0, spend, budget) break end
     end
-    period = reset_at or 0
-    local budget = tonumber(a[4])
-    if budget and spend >= budget then return spack('<dddddd', 0, 9, 0, 0, spend, budget) end
-  end
 
-  -- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
-  -- looked at lives in these locals (so the chosen candidate, always the last one looked at, needs
-  -- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
-  -- rpm, tpm, parallel, the nine state fields, and why (1 rpm, 2 tpm, 3 parallel, 4 cooling down).
-  local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail
-  local seen = {}
-  local chosen, refusing = nil, nil
-  local kn = cost and k0 + 1 or k0
-  for i = 1, G + C do
-    local at = 13 + 36 * i
-    r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
-    key, ikey = KEYS[kn], false
-    if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
-    local candidate = i > G
-    local blob = call('HGET', key, 's')
-    if blob then
-      tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
-    else
-      tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
-    end
-    local why = 0
-    if candidate and cool > now then
-      why = 4
-    else
-      if cb ~= cur then
-        -- The open bucket changed: forget the closed buckets that left the span, close the open
-        -- one, and persist that at once (whether or not this subject is reserved in).
-        local ring_name, ring_value = nil, nil
-        if cur - cb > K then
-          -- Everything counted has left the span (or there was nothing): start afresh.
-          if blob then call('DEL', key) end
-          tc, nc = 0, 0
-        else
-          if first > cb - K then
-            local names = {}
-            for b = cb - K, first - 1 do names[#names + 1] = spack(BF, b % 4294967296) end
-            local got = call('HMGET', key, tunpack(names))
-            for j = 1, #names do
-              if got[j] then
-                local x, y = sunpack(RF, got[j])
-                tc, nc = tc - x, nc - y
+    -- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
+    -- looked at lives in these locals (so the chosen candidate, always the last one looked at, needs
+    -- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
+    -- rpm, tpm, parallel, the nine state fields, and why (1 rpm, 2 tpm, 3 parallel, 4 cooling down).
+    local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail
+    local seen = {}
+    local chosen, refusing = nil, nil
+    local kn = cost and k0 + 1 or k0
+    for i = 1, G + C do
+      local at = 13 + 36 * i
+      r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
+      key, ikey = KEYS[kn], false
+      if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
+      local candidate = i > G
+      local blob = call('HGET', key, 's')
+      if blob then
+        tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
+      else
+        tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
+      end
+      local why = 0
+      if candidate and cool > now then
+        why = 4
+      else
+        if cb ~= cur then
+          -- The open bucket changed: forget the closed buckets that left the span, close the open
+          -- one, and persist that at once (whether or not this subject is reserved in).
+          local ring_name, ring_value = nil, nil
+          if cur - cb > K then
+            -- Everything counted has left the span (or there was nothing): start afresh.
+            if blob then call('DEL', key) end
+            tc, nc = 0, 0
+          else
+            if first > cb - K then
+              local names = {}
+              for b = cb - K, first - 1 do names[#names + 1] = spack(BF, b % 4294967296) end
+              local got = call('HMGET', key, tunpack(names))
+              for j = 1, #names do
+                if got[j] then
+                  local x, y = sunpack(RF, got[j])
+                  tc, nc = tc - x, nc - y
+                end
               end
+              call('HDEL', key, tunpack(names))
             end
-            call('HDEL', key, tunpack(names))
+            if cv > 0 or cn > 0 then
+              ring_name, ring_value = spack(BF, cb % 4294967296), spack(RF, cv, cn)
+              tc, nc = tc + cv, nc + cn
+            end
+            if tc < 0 then tc = 0 end
+            if nc < 0 then nc = 0 end
           end
-          if cv > 0 or cn > 0 then
-            ring_name, ring_value = spack(BF, cb % 4294967296), spack(RF, cv, cn)
-            tc, nc = tc + cv, nc + cn
-          end
-          if tc < 0 then tc = 0 end
-          if nc < 0 then nc = 0 end
+          cb, cv, cn = cur, 0, 0
+          local s = spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail)
+          if ring_name then call('HSET', key, 's', s, ring_name, ring_value) else call('HSET', key, 's', s) end
+          if cool - now > TTL then call('PEXPIRE', key, cool - now) else call('PEXPIRE', key, TTLS) end
         end
-        cb, cv, cn = cur, 0, 0
-        local s = spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail)
-        if ring_name then call('HSET', key, 's', s, ring_name, ring_value) else call('HSET', key, 's', s) end
-        if cool - now > TTL then call('PEXPIRE', key, cool - now) else call('PEXPIRE', key, TTLS) end
-      end
-      if r > 0 and nc + cn >= r then
-        why = 1
-      elseif t > 0 and tc + cv + tokens > t then
-        why = 2
-      elseif p > 0 then
-        call('ZREMRANGEBYSCORE', ikey, '-inf', now)
-        if call('ZCARD', ikey) >= p then why = 3 end
-      end
-    end
-    if why == 0 and candidate then chosen = i; break end
-    seen[i] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why }
-    if why ~= 0 and not candidate then refusing = i; break end
-  end
-
-  if not chosen then
-    -- Slow path: when may a slot free? For the refusing gate, or the soonest of all candidates.
-    local function wait_for(i)
-      local k, _, rl, tl, _, tcl, _, cvl, coolv, ncl, cnl, _, _, _, why = tunpack(seen[i])
-      if why == 4 then return coolv - now end
-      if why == 3 then return 1000 end
-      -- Enough must leave: walk the closed buckets oldest first (a few per call), then the open one.
-      local need = why == 1 and (ncl + cnl + 1 - rl) or (tcl + cvl + tokens - tl)
-      local pick = why == 1 and 2 or 1
-      local b = first
-      while b < cur do
-        local last = math.min(b + 15, cur - 1)
-        local names = {}
-        for x = b, last do names[#names + 1] = spack(BF, x % 4294967296) end
-        local got = call('HMGET', k, tunpack(names))
-        for j = 1, #names do
-          if got[j] then
-            need = need - select(pick, sunpack(RF, got[j]))
-            if need <= 0 then return (b + j + K) * B - now end
-          end
+        if r > 0 and nc + cn >= r then
+          why = 1
+        elseif t > 0 and tc + cv + tokens > t then
+          why = 2
+        elseif p > 0 then
+          call('ZREMRANGEBYSCORE', ikey, '-inf', now)
+          if call('ZCARD', ikey) >= p then why = 3 end
         end
-        b = last + 1
       end
-      need = need - (why == 1 and cnl or cvl)
-      if need <= 0 then return (cur + K + 1) * B - now end
-      -- Larger than the whole limit: it never fits; one window is an honest "not soon".
-      return W
+      if why == 0 and candidate then chosen = i; break end
+      seen[i] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why }
+      if why ~= 0 and not candidate then refusing = i; break end
     end
-    if refusing then return spack('<dddd', 0, seen[refusing][15], refusing, wait_for(refusing)) end
-    if C == 0 then return spack('<dddd', 0, 5, 0, 0) end
-    local soonest, cooling = nil, 0
-    for i = G + 1, G + C do
-      local w = wait_for(i)
-      if seen[i][15] == 4 then cooling = cooling + 1 end
-      if soonest == nil or w < soonest then soonest = w end
-    end
-    return spack('<dddd', 0, cooling == C and 4 or 5, 0, soonest)
-  end
 
-  -- Reserve in the chosen candidate (still in the locals), then every gate, each with one HSET of
-  -- its state. Per subject the reply carries rpm limit, remaining, reset, tpm limit, remaining, reset.
-  local reset = (cur + K + 1) * B - now
-  if t > 0 then cv = cv + tokens end
-  if r > 0 or t > 0 then cn = cn + 1 end
-  if m == minute then calls = calls + 1 else m, calls, fail = minute, 1, 0 end
-  call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
-  if p > 0 then
-    call('ZADD', ikey, now + L, lease)
-    call('PEXPIRE', ikey, LEASES)
-  end
-  local out = {
-    1, chosen - G, cur,
-    r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0,
-    t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0,
-  }
-  for g = 1, G do
-    key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail = tunpack(seen[g])
+    if not chosen then
+      -- Slow path: when may a slot free? For the refusing gate, or the soonest of all candidates.
+      local function wait_for(i)
+        local k, _, rl, tl, _, tcl, _, cvl, coolv, ncl, cnl, _, _, _, why = tunpack(seen[i])
+        if why == 4 then return coolv - now end
+        if why == 3 then return 1000 end
+        -- Enough must leave: walk the closed buckets oldest first (a few per call), then the open one.
+        local need = why == 1 and (ncl + cnl + 1 - rl) or (tcl + cvl + tokens - tl)
+        local pick = why == 1 and 2 or 1
+        local b = first
+        while b < cur do
+          local last = math.min(b + 15, cur - 1)
+          local names = {}
+          for x = b, last do names[#names + 1] = spack(BF, x % 4294967296) end
+          local got = call('HMGET', k, tunpack(names))
+          for j = 1, #names do
+            if got[j] then
+              need = need - select(pick, sunpack(RF, got[j]))
+              if need <= 0 then return (b + j + K) * B - now end
+            end
+          end
+          b = last + 1
+        end
+        need = need - (why == 1 and cnl or cvl)
+        if need <= 0 then return (cur + K + 1) * B - now end
+        -- Larger than the whole limit: it never fits; one window is an honest "not soon".
+        return W
+      end
+      if refusing then reply = spack('<dddd', 0, seen[refusing][15], refusing, wait_for(refusing)) break end
+      if C == 0 then reply = spack('<dddd', 0, 5, 0, 0) break end
+      local soonest, cooling = nil, 0
+      for i = G + 1, G + C do
+        local w = wait_for(i)
+        if seen[i][15] == 4 then cooling = cooling + 1 end
+        if soonest == nil or w < soonest then soonest = w end
+      end
+      reply = spack('<dddd', 0, cooling == C and 4 or 5, 0, soonest)
+      break
+    end
+
+    -- Reserve in the chosen candidate (still in the locals), then every gate, each with one HSET of
+    -- its state. Per subject the reply carries rpm limit, remaining, reset, tpm limit, remaining, reset.
+    local reset = (cur + K + 1) * B - now
     if t > 0 then cv = cv + tokens end
     if r > 0 or t > 0 then cn = cn + 1 end
+    if m == minute then calls = calls + 1 else m, calls, fail = minute, 1, 0 end
     call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
     if p > 0 then
       call('ZADD', ikey, now + L, lease)
       call('PEXPIRE', ikey, LEASES)
     end
-    local o = #out
-    out[o + 1], out[o + 2], out[o + 3] = r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
-    out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
-  end
-  if cost then
-    out[#out + 1] = tonumber(call('HINCRBYFLOAT', KEYS[k0], 'spend', cost))
-    out[#out + 1] = period
-  end
-  if #out == 9 then return spack('<ddddddddd', tunpack(out)) end
-  return spack('<' .. string.rep('d', #out), tunpack(out))
-end
-
--- The batch: each admission in turn (so each sees the ones before it), replies concatenated, each
--- prefixed with how many doubles it holds.
-local out = {}
-local k0, ai = 1, 2
-for n = 1, tonumber(ARGV[1], 16) do
-  local A = ARGV[ai]
-  local reply = admit_one(k0, A, ARGV[ai + 1], ARGV[ai + 2])
-  out[n] = spack('<d', #reply / 8) .. reply
+    local out = {
+      1, chosen - G, cur,
+      r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0,
+      t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0,
+    }
+    for g = 1, G do
+      key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail = tunpack(seen[g])
+      if t > 0 then cv = cv + tokens end
+      if r > 0 or t > 0 then cn = cn + 1 end
+      call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+      if p > 0 then
+        call('ZADD', ikey, now + L, lease)
+        call('PEXPIRE', ikey, LEASES)
+      end
+      local o = #out
+      out[o + 1], out[o + 2], out[o + 3] = r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
+      out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
+    end
+    if cost then
+      out[#out + 1] = tonumber(call('HINCRBYFLOAT', KEYS[k0], 'spend', cost))
+      out[#out + 1] = period
+    end
+    if #out == 9 then reply = spack('<ddddddddd', tunpack(out)) else reply = spack('<' .. string.rep('d', #out), tunpack(out)) end
+  until true
+  replies[n] = spack('<d', #reply / 8) .. reply
   k0 = k0 + tonumber(sub(A, 1, 12), 16)
   ai = ai + 3
 end
-return table.concat(out)
+return table.concat(replies)
 `;
 }
