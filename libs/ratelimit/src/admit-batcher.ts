@@ -1,4 +1,5 @@
 import { hex12 } from './scripts/window.js';
+import { createTickQueue } from './tick-queue.js';
 
 /** Calls admit.lua and hands its reply over as bytes: numkeys, keys…, args… */
 export type AdmitCall = (...args: string[]) => Promise<unknown>;
@@ -25,16 +26,10 @@ const MAX_BATCH = 64;
  * costs were most of a request's Redis overhead in the gateway). Each admission stays atomic and
  * sees the ones before it, exactly as separate calls in that order would. A request waits for the
  * tick to end, which it would have done anyway: ioredis writes commands at the end of the tick.
- * With `batch` false every admission is its own call (a batch of one), as benchmarks compare.
+ * With `batched` false every admission is its own call (a batch of one), as benchmarks compare.
  */
-export function createAdmitBatcher(admit: AdmitCall, batch = true) {
-  let queue: Pending[] = [];
-  let scheduled = false;
-  const flush = (): void => {
-    scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return;
+export function createAdmitBatcher(admit: AdmitCall, batched = true) {
+  const flush = (batch: Pending[]): void => {
     const keys: string[] = [];
     const args: string[] = [batch.length.toString(16)];
     for (const p of batch) {
@@ -57,7 +52,7 @@ export function createAdmitBatcher(admit: AdmitCall, batch = true) {
       },
     );
   };
-  if (!batch) {
+  if (!batched) {
     return async (args: AdmissionArgs): Promise<number[]> => {
       const reply = await admit(
         String(args.keys.length),
@@ -72,6 +67,7 @@ export function createAdmitBatcher(admit: AdmitCall, batch = true) {
       return doubles;
     };
   }
+  const queue = createTickQueue(flush, MAX_BATCH);
   return (args: AdmissionArgs): Promise<number[]> =>
     new Promise((resolve, reject) => {
       queue.push({
@@ -82,11 +78,6 @@ export function createAdmitBatcher(admit: AdmitCall, batch = true) {
         resolve,
         reject,
       });
-      if (queue.length >= MAX_BATCH) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
     });
 }
 

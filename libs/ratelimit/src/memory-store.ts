@@ -172,13 +172,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     }
     if (outcome !== 'failure') return Promise.resolve(undefined);
     const w = windows(ticket.subjects[0]!.id);
-    const minute = Math.floor(t / 60_000);
-    if (w.outcomeMinute !== minute) {
-      // The call was counted in a minute that has passed; this failure opens the new one.
-      w.outcomeMinute = minute;
-      w.calls = 0;
-      w.fail = 0;
-    }
+    // If the call was counted in a minute that has passed, this failure opens the new one.
+    openMinute(w, t);
     w.fail++;
     // A failed call is a call, even one admitted in the minute before (as settle.lua counts).
     if (w.calls < w.fail) w.calls = w.fail;
@@ -206,13 +201,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
 
 /** Admission counts the call in the chosen candidate's minute, as admit.lua does. */
 function countCall(w: SubjectWindows, t: number): void {
+  openMinute(w, t);
+  w.calls++;
+}
+
+/** Starts the outcome counts afresh when the minute they belong to has passed. */
+function openMinute(w: SubjectWindows, t: number): void {
   const minute = Math.floor(t / 60_000);
   if (w.outcomeMinute !== minute) {
     w.outcomeMinute = minute;
     w.calls = 0;
     w.fail = 0;
   }
-  w.calls++;
 }
 
 interface Bucket {

@@ -39,7 +39,7 @@ export interface RedisFleetStore extends FleetStore {
   readonly keys: KeyLayout;
 }
 
-type ScriptCall = (...args: Array<string | number | Buffer>) => Promise<unknown>;
+type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 type Scripts = Record<'admit' | 'settle' | 'cooldown' | 'heartbeat' | 'renew', ScriptCall>;
 
 const BLOCK_REASONS: Readonly<Record<number, BlockReason>> = {

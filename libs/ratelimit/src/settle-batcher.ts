@@ -1,6 +1,7 @@
 import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
 import { DELTA_OFFSET, hex12 } from './scripts/window.js';
+import { createTickQueue } from './tick-queue.js';
 import type { Outcome, OutcomeCounts, Ticket } from './types.js';
 
 /** Calls settle.lua: numkeys, keys…, args… */
@@ -30,13 +31,7 @@ interface WindowWork {
  * tokens to correct, no lease, no failure, no change of cost) is skipped.
  */
 export function createSettleBatcher(settle: SettleCall, keys: KeyLayout) {
-  let queue: Pending[] = [];
-  let scheduled = false;
-  const flush = (): Promise<void> => {
-    scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return Promise.resolve();
+  const flush = (batch: Pending[]): Promise<void> => {
     const windows = new Map<string, WindowWork>();
     const leases = new Map<string, string[]>();
     const spend = new Map<string, Map<number, { reserved: number; actual: number }>>();
@@ -122,6 +117,7 @@ export function createSettleBatcher(settle: SettleCall, keys: KeyLayout) {
       },
     );
   };
+  const queue = createTickQueue(flush, 128);
   return {
     add(
       ticket: Ticket,
@@ -139,13 +135,8 @@ export function createSettleBatcher(settle: SettleCall, keys: KeyLayout) {
       if (!work) return Promise.resolve(undefined);
       return new Promise((resolve, reject) => {
         queue.push({ ticket, delta, failed, actualCost, resolve, reject });
-        if (queue.length >= 128) void flush();
-        else if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
       });
     },
-    flushNow: flush,
+    flushNow: queue.drain,
   };
 }
