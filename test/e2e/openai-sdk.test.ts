@@ -153,7 +153,7 @@ describe('through curl', () => {
         message: 'request body is not valid JSON',
         type: 'invalid_request_error',
         param: null,
-        code: 'invalid_json',
+        code: '400',
       },
     });
   });

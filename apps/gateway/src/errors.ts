@@ -1,7 +1,9 @@
 /**
  * The one error family that ends a request. Thrown anywhere on the request's way, rendered once
- * by the app's error handler into OpenAI's error JSON. `code` is stable: clients and dashboards
- * match on it, and metrics use it as a label.
+ * by the app's error handler into OpenAI's error JSON. `code` is Fleetgate's stable name for the
+ * case: clients match on it through the `x-fleetgate-error-code` response header, and metrics use it
+ * as a label. The body's `error.code` is the HTTP status as a string, as LiteLLM's proxy sends it
+ * (its clients and tests parse that).
  */
 export type ErrorCode =
   | 'invalid_json'
@@ -30,8 +32,11 @@ export type ErrorCode =
 const TYPES: Partial<Record<ErrorCode, string>> = {
   expired_key: 'expired_key',
   budget_exceeded: 'budget_exceeded',
-  key_model_access_denied: 'auth_error',
+  key_model_access_denied: 'key_model_access_denied',
 };
+
+/** The response header that carries `GatewayError.code`, Fleetgate's stable name of an error. */
+export const ERROR_CODE_HEADER = 'x-fleetgate-error-code';
 
 /** OpenAI's `error.type` for each family of status. */
 function typeFor(status: number): string {
@@ -65,16 +70,32 @@ export class GatewayError extends Error {
     this.headers = options.headers ?? {};
   }
 
-  /** OpenAI's error body. Only the message chosen here reaches the client — never `cause`. */
+  /**
+   * OpenAI's error body, `code` as LiteLLM sends it (the status as a string). Only the message
+   * chosen here reaches the client — never `cause`.
+   */
   toJSON(): { error: { message: string; type: string; param: string | null; code: string } } {
     return {
       error: {
         message: this.message,
         type: TYPES[this.code] ?? typeFor(this.status),
         param: this.param,
-        code: this.code,
+        code: String(this.status),
       },
     };
+  }
+
+  /** The error as a complete response: body, status, its own headers and the stable code's header. */
+  toResponse(extraHeaders: Readonly<Record<string, string>> = {}): Response {
+    return new Response(JSON.stringify(this.toJSON()), {
+      status: this.status,
+      headers: {
+        'content-type': 'application/json',
+        ...this.headers,
+        ...extraHeaders,
+        [ERROR_CODE_HEADER]: this.code,
+      },
+    });
   }
 }
 

@@ -88,7 +88,9 @@ async function errorOf(res: Response) {
     error: { message: string; type: string; param: string | null; code: string };
   };
   expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-  return { status: res.status, ...body.error };
+  // LiteLLM's shape: the status as a string; Fleetgate's stable name travels in a header.
+  expect(body.error.code).toBe(String(res.status));
+  return { status: res.status, ...body.error, code: res.headers.get('x-fleetgate-error-code') };
 }
 
 describe('forwarding', () => {
@@ -153,8 +155,11 @@ describe('forwarding', () => {
   it('passes an upstream error back as it came', async () => {
     fake.configure({ failRate: 1, failStatus: 400 });
     const res = await post('/v1/chat/completions', chat('chat'));
-    const error = await errorOf(res);
-    expect(error.status).toBe(400);
+    expect(res.status).toBe(400);
+    // The upstream's own error object, its code included, reaches the client untouched.
+    const { error } = (await res.json()) as { error: { code: string } };
+    expect(error.code).toBe('injected_failure');
+    expect(res.headers.get('x-fleetgate-error-code')).toBe('upstream_error');
     expect(fake.stats().requests).toBe(1);
   });
 });

@@ -45,7 +45,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
 
   app.notFound((c) => {
     const error = new GatewayError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);
-    return c.json(error.toJSON(), 404, { 'x-litellm-call-id': c.get('callId') ?? randomUUID() });
+    return error.toResponse({ 'x-litellm-call-id': c.get('callId') ?? randomUUID() });
   });
   app.onError((err, c) => {
     const error =
@@ -60,14 +60,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
       record.errorCode = error.code;
       finishRequest(deps, record);
     }
-    const headers: Record<string, string> = {
-      ...error.headers,
-      'x-litellm-call-id': c.get('callId') ?? randomUUID(),
-    };
-    return new Response(JSON.stringify(error.toJSON()), {
-      status: error.status,
-      headers: { 'content-type': 'application/json', ...headers },
-    });
+    return error.toResponse({ 'x-litellm-call-id': c.get('callId') ?? randomUUID() });
   });
   return app;
 }

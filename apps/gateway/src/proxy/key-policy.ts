@@ -23,7 +23,7 @@ export function keyUse(principal: VirtualPrincipal, requested: string, group: Mo
   const { key, hash } = principal;
   if (!modelAllowed(key.modelAccess, requested, group.name)) {
     throw new GatewayError(
-      401,
+      403,
       'key_model_access_denied',
       `key not allowed to access model. This key can only access models=${JSON.stringify(key.doc.models)}. Tried to access ${requested}`,
       { param: 'model' },

@@ -3,7 +3,7 @@ import type { Admission, SubjectState } from '@fleetgate/ratelimit';
 import { shuffleByWeight } from '@fleetgate/routing';
 import type { Context } from 'hono';
 import type { Deployment } from '../config/deployments.js';
-import { GatewayError } from '../errors.js';
+import { ERROR_CODE_HEADER, GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
 import { parseJsonObject, readBody } from '../http/body.js';
 import { type ClientGoneSignal, clientGoneSignal } from '../http/client-gone.js';
@@ -245,6 +245,7 @@ function respond(
   }
   record.status = answer.status;
   record.errorCode = answer.status >= 400 ? 'upstream_error' : undefined;
+  if (record.errorCode) headers[ERROR_CODE_HEADER] = record.errorCode;
   if (answer.body instanceof ReadableStream) {
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
