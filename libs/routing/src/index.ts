@@ -1,4 +1,13 @@
 export { type AttemptFailure, isDeploymentFault, isRetryable } from './attempt.js';
 export { type CooldownInput, type CooldownPolicy, decideCooldown } from './cooldown.js';
 export type { RoutableDeployment } from './deployment.js';
+export {
+  compilePatterns,
+  fillPattern,
+  isPattern,
+  type ModelPattern,
+  matchPattern,
+  type PatternMatch,
+} from './model-pattern.js';
+export { type RetryDelayInput, retryDelayMs } from './retry-delay.js';
 export { type Random, shuffleByWeight } from './shuffle.js';
