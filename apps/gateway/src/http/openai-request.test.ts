@@ -18,6 +18,7 @@ describe('checkRequest', () => {
     expect(checkRequest('chat', { model: 'm', messages: [{ role: 'user', content: 'hi' }] })).toEqual({
       model: 'm',
       stream: false,
+      litellmFields: false,
     });
     expect(
       checkRequest('chat', { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true }).stream,

@@ -1,47 +1,31 @@
 import { badRequest, GatewayError } from '../errors.js';
 import type { Endpoint } from '../providers/types.js';
-
-/**
- * Request fields that would let a client redirect the gateway or swap its credentials. LiteLLM
- * honours them, which turns a gateway into an open relay; Fleetgate refuses them.
- */
-const FORBIDDEN_FIELDS = [
-  'api_base',
-  'base_url',
-  'api_key',
-  'api_version',
-  'custom_llm_provider',
-  'organization',
-  'extra_headers',
-  'azure_ad_token',
-  'aws_access_key_id',
-  'aws_secret_access_key',
-  'aws_session_token',
-  'aws_region_name',
-  'vertex_credentials',
-  'vertex_project',
-  'vertex_location',
-] as const;
+import { FIELD_ROLES } from './litellm-request-fields.js';
 
 /** What the gateway itself needs from a client body; the rest passes through untouched. */
 export interface RequestShape {
   readonly model: string;
   readonly stream: boolean;
+  /**
+   * The body held LiteLLM's own fields: the ones it merely consumes are already deleted from it, and
+   * `readRequestControls` takes the rest; either way `raw` no longer matches the body.
+   */
+  readonly litellmFields: boolean;
 }
 
-/** Checks the fields every OpenAI endpoint requires, and refuses the forbidden ones, with 400s that name the field. */
+/**
+ * Checks the fields every OpenAI endpoint requires, with 400s that name the field; refuses the
+ * forbidden ones and deletes those LiteLLM consumes without Fleetgate acting on them (one pass over
+ * the body's keys; see `litellm-request-fields.ts`).
+ */
 export function checkRequest(endpoint: Endpoint, body: Record<string, unknown>): RequestShape {
-  for (const field of FORBIDDEN_FIELDS) {
-    if (body[field] !== undefined) {
-      throw new GatewayError(
-        400,
-        'forbidden_parameter',
-        `"${field}" may not be set by clients of this gateway`,
-        {
-          param: field,
-        },
-      );
-    }
+  let litellmFields = false;
+  for (const field in body) {
+    const role = FIELD_ROLES.get(field);
+    if (role === undefined) continue;
+    if (role === 'forbidden' && body[field] !== undefined) throw forbidden(field);
+    if (role === 'consumed') delete body[field];
+    litellmFields = true;
   }
   const model = body['model'];
   if (typeof model !== 'string' || model === '') {
@@ -57,7 +41,18 @@ export function checkRequest(endpoint: Endpoint, body: Record<string, unknown>):
   if (endpoint === 'chat') checkMessages(body['messages']);
   else if (endpoint === 'completions') checkPresent(body['prompt'], 'prompt');
   else checkPresent(body['input'], 'input');
-  return { model, stream: stream === true && endpoint !== 'embeddings' };
+  return { model, stream: stream === true && endpoint !== 'embeddings', litellmFields };
+}
+
+export function forbidden(field: string): GatewayError {
+  return new GatewayError(
+    400,
+    'forbidden_parameter',
+    `"${field}" may not be set by clients of this gateway`,
+    {
+      param: field,
+    },
+  );
 }
 
 function checkMessages(messages: unknown): void {
