@@ -29,6 +29,8 @@ export interface Deployment {
   readonly publicParams: Readonly<Record<string, unknown>>;
   /** `model_info` with the resolved id, for `/model/info`. */
   readonly modelInfo: Readonly<Record<string, unknown>>;
+  /** `model_info.access_groups`. */
+  readonly accessGroups: readonly string[];
 }
 
 /** A deployment the config describes but cannot be served; reported as `file:line path: message`. */
@@ -88,6 +90,7 @@ export function buildDeployment(
     outputCostPerToken: p.output_cost_per_token ?? entry.model_info?.output_cost_per_token,
     publicParams,
     modelInfo: { ...entry.model_info, id },
+    accessGroups: entry.model_info?.access_groups ?? [],
   };
 }
 

@@ -41,6 +41,8 @@ export interface GatewayConfig {
   readonly routingStrategy: (typeof ROUTING_STRATEGIES)[number];
   /** @default 2 */
   readonly numRetries: number;
+  /** `router_settings.retry_after`: the least a retry of the same deployment waits. @default 0 */
+  readonly retryAfterMs: number;
   /** `allowed_fails` when the config sets it (then failures beyond it in a minute cool down); else LiteLLM's default rules. */
   readonly allowedFails: number | undefined;
   /** @default 5000 */

@@ -81,6 +81,33 @@ describe('config errors name file:line path', () => {
     );
   });
 
+  it('an unset os.environ variable in a typed key names itself, not the type it failed', () => {
+    expect(problems(minimal('model: openai/gpt-4o\nrpm: os.environ/RPM_THAT_IS_NOT_SET'))).toEqual([
+      'config.yaml:5 model_list[0].litellm_params.rpm: environment variable RPM_THAT_IS_NOT_SET is not set',
+    ]);
+  });
+
+  it("an unset os.environ variable in a key Fleetgate ignores is a warning, not an error (LiteLLM's CI config)", () => {
+    const text = `${minimal('model: openai/gpt-4o')}litellm_settings:
+  default_team_settings:
+    - team_id: team-1
+      langfuse_secret: os.environ/LANGFUSE_PROJECT1_SECRET
+finetune_settings:
+  - custom_llm_provider: azure
+    api_key: os.environ/AZURE_API_KEY
+files_settings:
+  - api_key: os.environ/AZURE_API_KEY
+`;
+    const config = parseConfig('config.yaml', text, {});
+    expect(config.deployments).toHaveLength(1);
+    const warning = config.warnings.find((w) => w.includes('unset variables'));
+    expect(warning).toContain(
+      'LANGFUSE_PROJECT1_SECRET (litellm_settings.default_team_settings[0].langfuse_secret)',
+    );
+    expect(warning).toContain('AZURE_API_KEY (finetune_settings[0].api_key)');
+    expect(warning).toContain('AZURE_API_KEY (files_settings[0].api_key)');
+  });
+
   it('a bad rpm', () => {
     expect(problems(minimal('model: openai/gpt-4o\nrpm: lots'))).toEqual([
       'config.yaml:5 model_list[0].litellm_params.rpm: must be a number',

@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { compilePatterns, isPattern, matchPattern } from '@fleetgate/routing';
 import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
 import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
 import type { GatewayConfig, RedisSettings } from './gateway-config.js';
 import { type ConfigFile, configSchema } from './schema.js';
 import { droppedKeys } from './unknown-keys.js';
-import { formatPath, parseYamlSource, type YamlSource, YamlSyntaxError } from './yaml-source.js';
+import {
+  type ConfigPath,
+  formatPath,
+  parseYamlSource,
+  type YamlSource,
+  YamlSyntaxError,
+} from './yaml-source.js';
 
 /** Startup stops with these lines, each `file:line path: message`. */
 export class ConfigError extends Error {
@@ -46,12 +53,23 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
 
   const missing: MissingEnv[] = [];
   const resolved = resolveEnvRefs(raw, { ...env, ...configEnvironment(raw) }, missing);
-  if (missing.length > 0) {
-    throw new ConfigError(missing.map((m) => at(m.path, `environment variable ${m.name} is not set`)));
-  }
   const parsed = configSchema.safeParse(resolved);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => at(issue.path, issue.message)));
+    // A value left as `os.environ/NAME` fails the schema only because NAME is unset: say that.
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const ref = missing.find((m) => samePath(m.path, issue.path));
+        return ref
+          ? at(ref.path, `environment variable ${ref.name} is not set`)
+          : at(issue.path, issue.message);
+      }),
+    );
+  }
+  // Only references Fleetgate reads are required; those in keys it ignores are named in the warning.
+  const ignoredPaths = droppedKeys(resolved, parsed.data);
+  const { used, unused } = splitMissing(missing, ignoredPaths);
+  if (used.length > 0) {
+    throw new ConfigError(used.map((m) => at(m.path, `environment variable ${m.name} is not set`)));
   }
   const config = parsed.data;
   const problems: DeploymentProblem[] = [];
@@ -90,6 +108,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     masterKey: config.general_settings.master_key ?? nonEmpty(env['LITELLM_MASTER_KEY']),
     routingStrategy: config.router_settings.routing_strategy ?? 'simple-shuffle',
     numRetries: config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
+    retryAfterMs: (config.router_settings.retry_after ?? 0) * 1000,
     allowedFails: config.router_settings.allowed_fails,
     cooldownTimeMs: (config.router_settings.cooldown_time ?? 5) * 1000,
     disableCooldowns: config.router_settings.disable_cooldowns ?? false,
@@ -107,7 +126,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
     shutdownDelayMs: (config.fleetgate_settings.shutdown_delay_seconds ?? 0) * 1000,
     leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
-    warnings: warnings(resolved, config, deployments),
+    warnings: warnings(ignoredPaths, config, deployments, unused),
   };
 }
 
@@ -152,10 +171,13 @@ function fallbackMap(
   const section = config.router_settings.fallbacks ? 'router_settings' : 'litellm_settings';
   const list = config.router_settings.fallbacks ?? config.litellm_settings.fallbacks ?? [];
   const out = new Map<string, string[]>();
+  // A fallback may name a model that only a wildcard group (`*`, `openai/*`) serves.
+  const patterns = compilePatterns([...groups.keys()].filter(isPattern).map((name) => [name, name] as const));
+  const known = (name: string) => groups.has(name) || matchPattern(patterns, name) !== undefined;
   list.forEach((entry, i) => {
     for (const [group, targets] of Object.entries(entry)) {
       for (const name of [group, ...targets]) {
-        if (!groups.has(name)) {
+        if (!known(name)) {
           problems.push({ path: [section, 'fallbacks', i, group], message: `unknown model group "${name}"` });
         }
       }
@@ -228,10 +250,29 @@ function positiveInt(v: string | undefined): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-function warnings(resolved: unknown, config: ConfigFile, deployments: readonly Deployment[]): string[] {
+/** Unset references, split by whether they sit in a key Fleetgate acts on. */
+function splitMissing(
+  missing: readonly MissingEnv[],
+  ignoredPaths: readonly ConfigPath[],
+): { used: MissingEnv[]; unused: MissingEnv[] } {
+  const isIgnored = (m: MissingEnv) =>
+    ignoredPaths.some((p) => p.length <= m.path.length && samePath(p, m.path.slice(0, p.length)));
+  return { used: missing.filter((m) => !isIgnored(m)), unused: missing.filter(isIgnored) };
+}
+
+function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
+  return a.length === b.length && a.every((k, i) => String(k) === String(b[i]));
+}
+
+function warnings(
+  ignoredPaths: readonly ConfigPath[],
+  config: ConfigFile,
+  deployments: readonly Deployment[],
+  unsetRefs: readonly MissingEnv[],
+): string[] {
   const out: string[] = [];
   const ignored = new Map<string, number>();
-  for (const path of droppedKeys(resolved, config)) {
+  for (const path of ignoredPaths) {
     const name = formatPath(path, { anyIndex: true });
     ignored.set(name, (ignored.get(name) ?? 0) + 1);
   }
@@ -249,6 +290,10 @@ function warnings(resolved: unknown, config: ConfigFile, deployments: readonly D
     out.push(
       `router_settings.routing_strategy "${config.router_settings.routing_strategy}" is not implemented yet; using simple-shuffle`,
     );
+  }
+  if (unsetRefs.length > 0) {
+    const names = [...new Set(unsetRefs.map((m) => `${m.name} (${formatPath(m.path)})`))];
+    out.push(`os.environ/ references to unset variables, in keys Fleetgate ignores: ${names.join(', ')}`);
   }
   if (deployments.length === 0) out.push('model_list is empty: every model request will be refused');
   return out;

@@ -68,6 +68,13 @@ export const modelInfoSchema = z.looseObject({
   id: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), text().min(1)).optional(),
   input_cost_per_token: nonNegative().optional(),
   output_cost_per_token: nonNegative().optional(),
+  /** Access groups: a key whose `models` lists one may use this deployment's model group. */
+  access_groups: z.array(text()).optional(),
+  /** What `/health` checks it with: `chat`, `completion` or `embedding`; @default chat */
+  mode: text().optional(),
+  /** Shown by `/model_group/info`. */
+  max_input_tokens: positiveCount().optional(),
+  max_output_tokens: positiveCount().optional(),
 });
 
 export const modelEntrySchema = z.object({
@@ -112,6 +119,8 @@ export const routerSettingsSchema = z.object({
   model_group_alias: modelGroupAlias.optional(),
   /** `[{group: [fallback groups…]}]`, tried after a group's retries are spent. */
   fallbacks: z.array(z.record(z.string(), z.array(text()))).optional(),
+  /** Seconds a retry of the same deployment waits at least; @default 0 */
+  retry_after: nonNegative().optional(),
   redis_host: text().optional(),
   /** @default 6379 */
   redis_port: positiveCount().optional(),

@@ -212,17 +212,27 @@ describe('bad input and failures get OpenAI-shaped errors', () => {
   });
 
   it('502 when the upstream is unreachable, 504 when it is too slow', async () => {
-    expect(await errorOf(await post('/v1/chat/completions', chat('dead')))).toMatchObject({
-      status: 502,
-      code: 'upstream_unreachable',
-    });
+    expect(await errorOf(await post('/v1/chat/completions', chat('dead', { num_retries: 0 })))).toMatchObject(
+      {
+        status: 502,
+        code: 'upstream_unreachable',
+      },
+    );
     fake.configure({ prefix: '/slow', latencyMs: 2_000 });
     const started = Date.now();
-    expect(await errorOf(await post('/v1/chat/completions', chat('slow')))).toMatchObject({
-      status: 504,
-      code: 'upstream_timeout',
-    });
+    const slow = await post('/v1/chat/completions', chat('slow', { num_retries: 0 }));
+    expect(slow.headers.get('x-litellm-timeout')).toBe('0.2');
+    expect(await errorOf(slow)).toMatchObject({ status: 504, code: 'upstream_timeout' });
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('400 naming a client fallback that no group serves, before anything is sent', async () => {
+    const res = await post(
+      '/v1/chat/completions',
+      chat('chat', { fallbacks: ['chat-alias', 'gpt-nowhere'] }),
+    );
+    expect(await errorOf(res)).toMatchObject({ status: 400, code: 'model_not_found', param: 'fallbacks[1]' });
+    expect(fake.stats().requests).toBe(0);
   });
 
   it('404 in the same shape for unknown routes', async () => {

@@ -9,7 +9,7 @@ import type { GatewayEnv } from '../proxy/context.js';
  * AbortController (an EventTarget) per request cost several microseconds for an event that almost
  * never happens. Elsewhere (in-process tests) the web Request's own signal serves.
  */
-export type ClientGoneSignal = AbortSignal | EventEmitter;
+export type ClientGoneSignal = AbortSignal | ClientGone;
 
 class ClientGone extends EventEmitter {
   aborted = false;
@@ -25,4 +25,25 @@ export function clientGoneSignal(c: Context<GatewayEnv>): ClientGoneSignal {
     signal.emit('abort');
   });
   return signal;
+}
+
+/**
+ * Waits `ms` unless the client goes first: resolves true after the wait, false as soon as the client
+ * is gone (the timer is cleared, so a waiting request that lost its client holds nothing).
+ */
+export function waitUnlessGone(ms: number, signal: ClientGoneSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      if (signal instanceof EventEmitter) signal.off('abort', onAbort);
+      else signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    if (signal instanceof EventEmitter) signal.once('abort', onAbort);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -70,14 +70,20 @@ export function createOpenAiCompatibleAdapter(
     provider,
     headers,
     target: (endpoint) => targets[endpoint],
-    encodeBody(endpoint, body, raw) {
+    encodeBody(endpoint, body, raw, model) {
       const askUsage = body['stream'] === true && endpoint !== 'embeddings';
       // Fast path: splice the upstream model (and the usage request) into the client's own bytes.
       if (!askUsage || body['stream_options'] === undefined) {
         const range = topLevelValueRange(raw, 'model');
-        if (range) return rewrite(raw, range, modelJson, askUsage);
+        if (range)
+          return rewrite(
+            raw,
+            range,
+            model === undefined ? modelJson : Buffer.from(JSON.stringify(model)),
+            askUsage,
+          );
       }
-      body['model'] = upstreamModel;
+      body['model'] = model ?? upstreamModel;
       if (askUsage) {
         const options = body['stream_options'];
         body['stream_options'] = {

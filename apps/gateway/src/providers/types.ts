@@ -37,9 +37,15 @@ export interface ProviderAdapter {
   /**
    * The upstream request body for an OpenAI-shaped client body: `body` is the parse of `raw` (owned
    * by the request, so it may be changed in place). Streams always ask upstream for usage, so TPM
-   * windows and spend settle to real numbers.
+   * windows and spend settle to real numbers. `upstreamModel` replaces the deployment's model for
+   * this request (a wildcard deployment sends the model the client asked for).
    */
-  encodeBody(endpoint: Endpoint, body: Record<string, unknown>, raw: Buffer): Buffer | string;
+  encodeBody(
+    endpoint: Endpoint,
+    body: Record<string, unknown>,
+    raw: Buffer,
+    upstreamModel?: string,
+  ): Buffer | string;
   /** Removes this deployment's credentials from upstream text before it reaches a client or a log. */
   scrub(text: Buffer): Buffer;
 }

@@ -21,6 +21,8 @@ export interface AttemptInput {
   readonly clientWantsUsage: boolean;
   readonly signal: ClientGoneSignal;
   readonly record: RequestRecord;
+  /** The request's own timeout (`x-litellm-timeout`, `timeout`, `stream_timeout`), in place of the deployment's. */
+  readonly timeoutOverrideMs: number | undefined;
 }
 
 /** What the upstream answered, ready to send, before the gateway adds its headers. */
@@ -62,11 +64,12 @@ export async function attempt(
   input: AttemptInput,
   deployment: Deployment,
   end: AttemptEnd,
+  upstreamModel?: string,
 ): Promise<AttemptResult> {
   const { record } = input;
   const adapter = deployment.adapter;
-  const timeoutMs = input.stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
-  const payload = adapter.encodeBody(input.endpoint, input.body, input.raw);
+  const timeoutMs = attemptTimeoutMs(input, deployment);
+  const payload = adapter.encodeBody(input.endpoint, input.body, input.raw, upstreamModel);
   const started = performance.now();
   let response: Awaited<ReturnType<typeof callUpstream>>;
   try {
@@ -123,6 +126,11 @@ export async function attempt(
   end(undefined, failure, true);
   const answer = upstreamErrorAnswer(status, adapter.scrub(body), contentType);
   return isRetryable(failure) ? { kind: 'retryable', failure, answer } : { kind: 'answer', answer, failure };
+}
+
+/** The upstream call's timeout: the request's own, else the deployment's (its stream timeout for streams). */
+export function attemptTimeoutMs(input: AttemptInput, deployment: Deployment): number {
+  return input.timeoutOverrideMs ?? (input.stream ? deployment.streamTimeoutMs : deployment.timeoutMs);
 }
 
 function networkFailure(error: GatewayError, end: AttemptEnd): AttemptResult {

@@ -15,7 +15,7 @@ export function finishRequest(deps: ProxyDeps, record: RequestRecord): void {
     route: record.endpoint,
     status: record.status,
     error: record.errorCode,
-    requested_model: record.requestedModel,
+    requested_model: record.clientModel,
     model_group: record.modelGroup,
     model_id: record.deployment?.id,
     stream: record.stream,

@@ -19,9 +19,20 @@ export interface KeyUse {
   readonly modelGate: number;
 }
 
+/**
+ * Whether a key may use a model group: by the name it asked for or the group's (exactly or by a
+ * wildcard), or through one of the group's access groups (`model_info.access_groups`).
+ */
+export function mayUseGroup(principal: VirtualPrincipal, requested: string, group: ModelGroup): boolean {
+  const access = principal.key.modelAccess;
+  if (modelAllowed(access, requested, group.name)) return true;
+  for (const name of group.accessGroups) if (access.names.has(name)) return true;
+  return false;
+}
+
 export function keyUse(principal: VirtualPrincipal, requested: string, group: ModelGroup): KeyUse {
   const { key, hash } = principal;
-  if (!modelAllowed(key.modelAccess, requested, group.name)) {
+  if (!mayUseGroup(principal, requested, group)) {
     throw new GatewayError(
       403,
       'key_model_access_denied',

@@ -10,7 +10,9 @@ export interface RequestRecord {
   readonly endpoint: Endpoint;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
-  /** The model the client asked for (an alias or a group). */
+  /** The model the client asked for, as sent (logs only: a wildcard group lets any name through). */
+  clientModel: string | undefined;
+  /** The model the client asked for as a bounded label: the name of a group or alias, or the wildcard group's pattern. */
   requestedModel: string | undefined;
   modelGroup: string | undefined;
   deployment: Deployment | undefined;
@@ -39,6 +41,7 @@ export function newRequestRecord(callId: string, endpoint: Endpoint, startedAt: 
     callId,
     endpoint,
     startedAt,
+    clientModel: undefined,
     requestedModel: undefined,
     modelGroup: undefined,
     deployment: undefined,

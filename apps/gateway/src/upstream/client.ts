@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Agent, type Dispatcher, errors } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { ClientGoneSignal } from '../http/client-gone.js';
@@ -31,19 +32,65 @@ export async function callUpstream(
   dispatcher: Dispatcher,
   call: UpstreamCall,
 ): Promise<Dispatcher.ResponseData> {
+  if (call.timeoutMs < PRECISE_BELOW_MS) return callWithDeadline(dispatcher, call);
   try {
-    return await dispatcher.request({
-      origin: call.target.origin,
-      path: call.target.path,
-      method: 'POST',
-      headers: call.headers,
-      body: call.body,
-      signal: call.signal,
-      headersTimeout: call.timeoutMs,
-      bodyTimeout: call.timeoutMs,
-    });
+    return await dispatcher.request(options(call, call.signal));
   } catch (error) {
     throw upstreamFailure(error, call.timeoutMs);
+  }
+}
+
+/**
+ * undici times headers and body chunks with timers that tick every ~0.5 s (cheap: no timer per
+ * request), so a timeout fires up to a second late. That is noise for the usual minutes, not for a
+ * client's `x-litellm-timeout: 0.2`: below this, the wait for the response headers gets a timer of its own.
+ */
+const PRECISE_BELOW_MS = 2_000;
+
+function options(call: UpstreamCall, signal: Dispatcher.RequestOptions['signal']): Dispatcher.RequestOptions {
+  return {
+    origin: call.target.origin,
+    path: call.target.path,
+    method: 'POST',
+    headers: call.headers,
+    body: call.body,
+    signal,
+    headersTimeout: call.timeoutMs,
+    bodyTimeout: call.timeoutMs,
+  };
+}
+
+async function callWithDeadline(
+  dispatcher: Dispatcher,
+  call: UpstreamCall,
+): Promise<Dispatcher.ResponseData> {
+  // The request listens to this emitter: the client going away aborts it, and so does the deadline.
+  const abort = new EventEmitter();
+  const forward = () => abort.emit('abort');
+  if (call.signal.aborted) forward();
+  else if (call.signal instanceof EventEmitter) call.signal.once('abort', forward);
+  else call.signal.addEventListener('abort', forward, { once: true });
+  let late = false;
+  const deadline = setTimeout(() => {
+    late = true;
+    forward();
+  }, call.timeoutMs);
+  try {
+    return await dispatcher.request(options(call, abort));
+  } catch (error) {
+    if (late) {
+      throw new GatewayError(
+        504,
+        'upstream_timeout',
+        `upstream did not answer within ${call.timeoutMs / 1000} s`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw upstreamFailure(error, call.timeoutMs);
+  } finally {
+    clearTimeout(deadline);
   }
 }
 

@@ -1,0 +1,233 @@
+import type { Admission, SubjectState } from '@fleetgate/ratelimit';
+import { type AttemptFailure, fillPattern, retryDelayMs, shuffleByWeight } from '@fleetgate/routing';
+import type { Deployment } from '../config/deployments.js';
+import { ERROR_CODE_HEADER, GatewayError } from '../errors.js';
+import type { Principal } from '../http/authenticate.js';
+import { waitUnlessGone } from '../http/client-gone.js';
+import type { RequestControls } from '../http/request-controls.js';
+import { noDeployment } from './admission-errors.js';
+import {
+  type AttemptInput,
+  type AttemptResult,
+  attempt,
+  attemptTimeoutMs,
+  type UpstreamAnswer,
+} from './attempt.js';
+import type { ProxyDeps } from './context.js';
+import type { TokenEstimate } from './estimate.js';
+import { finishRequest } from './finish.js';
+import { actualCost, addKeyHeaders, estimatedCost, type KeyUse, keyRefusal, tightest } from './key-policy.js';
+import { mockAttempt } from './mock-attempt.js';
+import type { Route } from './model-router.js';
+import { addRateLimitHeaders } from './rate-headers.js';
+import { settleAttempt } from './settle.js';
+
+/** The per-request state the attempts of every group share. */
+export interface Flight extends AttemptInput {
+  readonly deps: ProxyDeps;
+  readonly tokens: TokenEstimate;
+  readonly leaseId: string;
+  readonly principal: Principal;
+  readonly controls: RequestControls;
+  /** The model the client asked for (a mocked answer names it). */
+  readonly model: string;
+}
+
+/** The error to send if no fallback helps: an upstream's answer, or the gateway's own error. */
+export interface GroupFailure {
+  readonly kind: 'failed';
+  readonly error: GatewayError | undefined;
+  readonly answer: Response | undefined;
+}
+
+export type GroupResult = { readonly kind: 'response'; readonly response: Response } | GroupFailure;
+
+const MOCK_RATE_LIMIT: AttemptFailure = { kind: 'http', status: 429 };
+
+/**
+ * One model group's attempts: admit → forward → settle, then on a retryable failure again, up to
+ * `num_retries` retries. A retry goes to a deployment that has not failed this request yet; when every
+ * one has (a group of one, say), they are all tried again — LiteLLM retries the same deployment —
+ * after a backoff when the group has no other deployment to turn to.
+ */
+export async function tryGroup(
+  flight: Flight,
+  route: Route,
+  fallbackDepth: number,
+  use: KeyUse | undefined,
+): Promise<GroupResult> {
+  const { deps, record, controls } = flight;
+  const group = route.group;
+  record.modelGroup = group.name;
+  const numRetries = controls.numRetries ?? deps.config.numRetries;
+  let excluded: Set<string> | undefined;
+  let lastError: GatewayError | undefined;
+  let lastAnswer: Response | undefined;
+  let lastFailure: AttemptFailure | undefined;
+  for (let n = 0; n <= numRetries; n++) {
+    if (n > 0 && excluded?.size === group.deployments.length) {
+      // Every deployment failed this request once: try them again, after a backoff if there is only one.
+      excluded.clear();
+      if (group.deployments.length === 1) {
+        const ms = retryDelayMs({
+          retry: n,
+          retryAfterMs: lastFailure?.retryAfterMs,
+          minMs: deps.config.retryAfterMs,
+          random: deps.random,
+        });
+        if (!(await waitUnlessGone(ms, flight.signal)))
+          throw new GatewayError(499, 'client_closed', 'client closed the request');
+      }
+    }
+    if (n === 0 && fallbackDepth === 0 && controls.mockFailFirst) {
+      // mock_testing_rate_limit_error: the first attempt "fails" with a 429 before anything is admitted.
+      lastFailure = MOCK_RATE_LIMIT;
+      lastError = new GatewayError(
+        429,
+        'upstream_error',
+        'litellm.RateLimitError: this is a mock rate limit error',
+      );
+      continue;
+    }
+    const pool = excluded ? group.deployments.filter((d) => !excluded!.has(d.id)) : group.deployments;
+    const ordered = pool.length === 1 ? pool : shuffleByWeight(pool, deps.random);
+    const admission = await deps.store.admit({
+      candidates: ordered.map((d) => deps.router.subject(d)),
+      gates: use?.gates,
+      tokens: flight.tokens.total,
+      leaseId: flight.leaseId,
+      account: use ? { id: use.principal.hash, cost: estimatedCost(group, flight.tokens) } : undefined,
+    });
+    if (!admission.admitted) {
+      // A key that may not spend is refused outright; a key out of its windows, like a group out of
+      // room, is a 429 fallbacks may still avoid.
+      if (use && admission.reason.startsWith('account_')) throw keyRefusal(admission, use);
+      deps.metrics.admission(
+        group.name,
+        admission.reason === 'cooldown' ? 'no_deployment_available' : 'rate_limited',
+      );
+      // After a failed attempt, the client learns what the upstream said rather than "no room".
+      if (lastAnswer || lastError) break;
+      const error =
+        use && admission.reason.startsWith('gate_')
+          ? keyRefusal(admission, use)
+          : noDeployment(group, admission);
+      return { kind: 'failed', error, answer: undefined };
+    }
+    deps.metrics.admission(group.name, 'admitted');
+    if (n > 0) record.retries = n;
+    const deployment = ordered[admission.index]!;
+    record.deployment = deployment;
+    const state = admission.states[0];
+    deps.metrics.remaining(deployment, state?.requests?.remaining, state?.tokens?.remaining);
+    const ticket = admission.ticket;
+    let pending: Promise<void> = Promise.resolve();
+    let relayed = false;
+    const end = (
+      usage: Parameters<typeof settleAttempt>[4],
+      failure: AttemptFailure | undefined,
+      counted: boolean,
+    ) => {
+      pending = settleAttempt(deps, record, deployment, ticket, usage, failure, counted);
+      if (!relayed) return;
+      // A relayed stream ends after its response was returned: the request ends with it.
+      if (failure)
+        record.errorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
+      else if (!counted) record.errorCode = 'client_closed';
+      finishRequest(deps, record);
+    };
+    const result = await forward(flight, route, deployment, end);
+    if (result.kind === 'answer') {
+      if (result.failure) await pending;
+      const response = respond(flight, deployment, admission, result.answer, fallbackDepth, use, numRetries);
+      if (result.answer.body instanceof ReadableStream) relayed = true;
+      else finishRequest(deps, record);
+      return { kind: 'response', response };
+    }
+    await pending;
+    excluded ??= new Set();
+    excluded.add(deployment.id);
+    lastFailure = result.failure;
+    lastError = result.error && withTimeoutHeader(result.error, flight, deployment);
+    lastAnswer = result.answer
+      ? respond(flight, deployment, admission, result.answer, fallbackDepth, use, numRetries)
+      : undefined;
+  }
+  if (lastAnswer) return { kind: 'failed', error: undefined, answer: lastAnswer };
+  return { kind: 'failed', error: lastError, answer: undefined };
+}
+
+/** The upstream call, or the request's mock in its place. */
+function forward(
+  flight: Flight,
+  route: Route,
+  deployment: Deployment,
+  end: Parameters<typeof attempt>[3],
+): Promise<AttemptResult> {
+  const mock = flight.controls.mock;
+  // A mocked reply has no embeddings shape: embeddings are served for real.
+  if (mock && !(mock.kind === 'reply' && flight.endpoint === 'embeddings')) {
+    return mockAttempt(flight, mock, flight.model, attemptTimeoutMs(flight, deployment), end);
+  }
+  const upstreamModel = route.captures && fillPattern(deployment.upstreamModel, route.captures);
+  return attempt(flight.deps, flight, deployment, end, upstreamModel);
+}
+
+/** A timeout says which timeout it was, as LiteLLM's `x-litellm-timeout` does (seconds, Python's float spelling). */
+function withTimeoutHeader(error: GatewayError, flight: Flight, deployment: Deployment): GatewayError {
+  if (error.code !== 'upstream_timeout') return error;
+  const s = attemptTimeoutMs(flight, deployment) / 1000;
+  return new GatewayError(error.status, error.code, error.message, {
+    cause: error,
+    headers: { ...error.headers, 'x-litellm-timeout': Number.isInteger(s) ? s.toFixed(1) : String(s) },
+  });
+}
+
+/** Builds the client response with the gateway's headers (the caller finishes the request). */
+function respond(
+  flight: Flight,
+  deployment: Deployment,
+  admission: Extract<Admission, { admitted: true }>,
+  answer: UpstreamAnswer,
+  fallbackDepth: number,
+  use: KeyUse | undefined,
+  numRetries: number,
+): Response {
+  const { record } = flight;
+  const overheadMs = performance.now() - record.startedAt - record.upstreamMs;
+  const headers: Record<string, string> = {
+    'content-type': answer.contentType,
+    'x-litellm-call-id': record.callId,
+    'x-litellm-model-id': deployment.id,
+    'x-litellm-model-group': deployment.modelGroup,
+    'x-litellm-model-api-base': deployment.apiBaseLabel,
+    'x-litellm-attempted-retries': String(record.retries),
+    'x-litellm-attempted-fallbacks': String(fallbackDepth),
+    'x-litellm-overhead-duration-ms': overheadMs.toFixed(3),
+  };
+  // LiteLLM says how many retries were allowed once one was made.
+  if (record.retries > 0) headers['x-litellm-max-retries'] = String(numRetries);
+  const states: readonly SubjectState[] = admission.states;
+  addRateLimitHeaders(headers, use ? tightest(states) : states[0]);
+  if (use) {
+    // A non-stream answer's cost is known now; a stream's only when it ends (its spend header shows the reservation).
+    const known = !(answer.body instanceof ReadableStream) && record.promptTokens !== undefined;
+    const cost = known
+      ? actualCost(deployment, {
+          promptTokens: record.promptTokens!,
+          completionTokens: record.completionTokens ?? 0,
+        })
+      : undefined;
+    const reserved = admission.ticket.account?.cost ?? 0;
+    const spend = admission.spend === undefined ? undefined : admission.spend - reserved + (cost ?? reserved);
+    addKeyHeaders(headers, use, states, spend, cost, deployment.modelGroup);
+  }
+  record.status = answer.status;
+  record.errorCode = answer.status >= 400 ? 'upstream_error' : undefined;
+  if (record.errorCode) headers[ERROR_CODE_HEADER] = record.errorCode;
+  if (answer.body instanceof ReadableStream) {
+    headers['cache-control'] = 'no-cache';
+    headers['x-accel-buffering'] = 'no';
+  }
+  return new Response(answer.body, { status: answer.status, headers });
+}
