@@ -121,6 +121,53 @@ describe('through the openai SDK', () => {
   });
 });
 
+describe("a client written for LiteLLM's proxy", () => {
+  it("sends LiteLLM's own fields through extra_body: the gateway acts on them and the provider never sees them", async () => {
+    await fake.reset();
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      user: 'end-user-1',
+      temperature: 0.1,
+      // @ts-expect-error LiteLLM's fields are not in OpenAI's types; the SDK sends them as given.
+      fallbacks: ['text-embedding-3-small'],
+      num_retries: 1,
+      metadata: { generation_name: 'checkout' },
+      tags: ['billing'],
+      caching: false,
+      guardrails: ['pii-mask'],
+      litellm_metadata: { team: 'payments' },
+    });
+    expect(completion.object).toBe('chat.completion');
+    const seen = (await fake.stats()).last.at(-1)!;
+    expect(Object.keys(seen.body as object).sort()).toEqual(['messages', 'model', 'temperature', 'user']);
+  });
+
+  it('gets a mocked answer without an upstream call, and LiteLLM-shaped errors with Fleetgate codes in a header', async () => {
+    await fake.reset();
+    const mocked = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      // @ts-expect-error LiteLLM's testing switch.
+      mock_response: 'a mocked reply',
+    });
+    expect(mocked.choices[0]?.message.content).toBe('a mocked reply');
+    expect((await fake.stats()).requests).toBe(0);
+    const error = await client.chat.completions
+      .create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        // @ts-expect-error a malformed LiteLLM field.
+        num_retries: -1,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(bad.error).toMatchObject({ code: '400', param: 'num_retries' });
+    expect(bad.headers?.get('x-fleetgate-error-code')).toBe('invalid_request');
+  });
+});
+
 describe('through curl', () => {
   const curl = promisify(execFile);
 

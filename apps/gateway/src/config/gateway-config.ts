@@ -52,6 +52,8 @@ export interface GatewayConfig {
   readonly fallbacks: ReadonlyMap<string, readonly string[]>;
   /** @default 10 MiB */
   readonly maxRequestBytes: number;
+  /** How long a `/health` report is reused. @default 60000 */
+  readonly healthCheckIntervalMs: number;
   readonly redis: RedisSettings | undefined;
   /** Keys live under `fleetgate:v1:{namespace}:`. @default 'fleetgate' */
   readonly redisNamespace: string;

@@ -116,6 +116,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     maxRequestBytes: Math.floor(
       (config.general_settings.max_request_size_mb ?? DEFAULT_MAX_REQUEST_MB) * 1024 * 1024,
     ),
+    healthCheckIntervalMs: (config.general_settings.health_check_interval ?? 60) * 1000,
     redis,
     redisNamespace:
       config.fleetgate_settings.redis_namespace ?? nonEmpty(env['FLEETGATE_REDIS_NAMESPACE']) ?? 'fleetgate',

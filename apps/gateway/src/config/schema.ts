@@ -144,6 +144,8 @@ export const generalSettingsSchema = z.object({
   master_key: text().min(1, { error: 'must not be empty' }).optional(),
   /** Largest request body accepted; @default 10 */
   max_request_size_mb: positive().optional(),
+  /** Seconds a `/health` report is reused before deployments are checked again; @default 60 */
+  health_check_interval: positive().optional(),
 });
 
 /** Fleetgate's own settings (LiteLLM ignores this section). */

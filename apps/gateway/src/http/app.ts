@@ -5,6 +5,7 @@ import type { KeyAdmin } from '../keys/key-admin.js';
 import type { GatewayEnv, ProxyDeps } from '../proxy/context.js';
 import { finishRequest } from '../proxy/finish.js';
 import { createLlmHandler } from '../proxy/llm-handler.js';
+import { registerDeploymentHealthRoute } from './routes/deployment-health.js';
 import { type Readiness, registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -40,6 +41,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
   }
   registerModelRoutes(app, deps);
   registerHealthRoutes(app, options.readiness);
+  registerDeploymentHealthRoute(app, deps);
   registerMetricsRoute(app, deps, options.gatherMetrics);
   if (options.keyAdmin) registerKeyRoutes(app, deps, options.keyAdmin);
 

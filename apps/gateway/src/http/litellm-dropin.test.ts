@@ -34,6 +34,9 @@ model_list:
     model_info: { id: solo-a }
   - model_name: dead
     litellm_params: { model: openai/dead, api_base: "http://127.0.0.1:1/v1" }
+  - model_name: embedder
+    litellm_params: { model: openai/embed-small, api_base: "${url}/v1", rpm: 1 }
+    model_info: { id: embedder-a, mode: embedding }
   - model_name: "vendor/*"
     litellm_params: { model: "openai/*", api_base: "${url}/vendor/v1", rpm: 1000 }
     model_info: { id: vendor-wild }
@@ -349,7 +352,7 @@ describe('what a key sees of the models', () => {
     };
     expect(groups.data.map((g) => g.model_group)).toEqual(['gpt-4']);
     const all = (await (await request('/model/info')).json()) as { data: unknown[] };
-    expect(all.data).toHaveLength(6);
+    expect(all.data).toHaveLength(7);
     const one = (await (await request('/model/info?litellm_model_id=gpt-35-a')).json()) as {
       data: Array<{ model_info: { id: string; max_input_tokens: number } }>;
     };
@@ -383,6 +386,56 @@ describe('what a key sees of the models', () => {
     expect(await list('?only_model_access_groups=True', key)).toEqual(['beta']);
     expect(await list('?only_model_access_groups=True')).toEqual(['beta']);
     // Wildcard groups are routes, not names a client picks from the list.
-    expect(await list('')).toEqual(['gpt-4', 'gpt-3.5-turbo', 'solo', 'dead']);
+    expect(await list('')).toEqual(['gpt-4', 'gpt-3.5-turbo', 'solo', 'dead', 'embedder']);
+  });
+});
+
+describe('/health', () => {
+  it("checks each deployment with a minimal real call, as LiteLLM's /health does, and reuses the report", async () => {
+    const res = await request('/health');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {
+      healthy_endpoints: Array<Record<string, unknown>>;
+      unhealthy_endpoints: Array<Record<string, unknown>>;
+      skipped_endpoints: Array<Record<string, unknown>>;
+      healthy_count: number;
+      unhealthy_count: number;
+    };
+    const ids = (list: Array<Record<string, unknown>>) => list.map((e) => e['model_id']).sort();
+    expect(ids(report.healthy_endpoints)).toEqual(['embedder-a', 'gpt-35-a', 'gpt-4-a', 'solo-a']);
+    expect(report.unhealthy_endpoints).toHaveLength(1);
+    expect(report.unhealthy_endpoints[0]).toMatchObject({ model_name: 'dead', model: 'openai/dead' });
+    expect(String(report.unhealthy_endpoints[0]!['error'])).toMatch(/unreachable/);
+    expect(ids(report.skipped_endpoints)).toEqual(['catch-all', 'vendor-wild']);
+    expect(report).toMatchObject({ healthy_count: 4, unhealthy_count: 1 });
+    expect(JSON.stringify(report)).not.toContain('api_key');
+    const paths = fake
+      .stats()
+      .last.map((r) => `${r.path} ${(r.body as { model: string }).model}`)
+      .sort();
+    expect(paths).toEqual([
+      '/solo/v1/chat/completions solo',
+      '/v1/chat/completions gpt-35',
+      '/v1/chat/completions gpt-4-upstream',
+      '/v1/embeddings embed-small',
+    ]);
+    // Scraping again, even many at once, calls nobody until the report is a minute old.
+    await Promise.all([1, 2, 3, 4, 5].map(() => request('/health')));
+    expect(fake.stats().requests).toBe(4);
+  });
+
+  it('is admitted like any request: a deployment at its limit is not called; a key sees only its models', async () => {
+    const key = await generateKey({ models: ['embedder', 'solo'] });
+    // The embedder's rpm of 1 went to the previous test's check, so now it is at its limit.
+    const res = await request('/health', undefined, {}, key);
+    const report = (await res.json()) as {
+      healthy_endpoints: Array<{ model_id: string }>;
+      skipped_endpoints: Array<{ model_id: string }>;
+    };
+    expect(report.healthy_endpoints.map((e) => e.model_id)).toEqual(['solo-a']);
+    expect(report.skipped_endpoints.map((e) => e.model_id)).toEqual(['embedder-a']);
+    expect(fake.stats().byPath['/v1/embeddings']).toBeUndefined();
+    const one = (await (await request('/health?model=gpt-3.5-turbo')).json()) as { healthy_count: number };
+    expect(one.healthy_count).toBe(1);
   });
 });
