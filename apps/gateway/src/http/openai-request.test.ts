@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../errors.js';
+import { thrownError as errorOf } from '../errors.test-support.js';
 import { checkRequest } from './openai-request.js';
-
-function errorOf(fn: () => unknown): { status: number; code: string; param: string | null; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError)
-      return { status: e.status, code: e.code, param: e.param, message: e.message };
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('checkRequest', () => {
   it('accepts a minimal chat request and reports stream', () => {

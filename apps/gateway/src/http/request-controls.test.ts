@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../errors.js';
+import { thrownError as errorOf } from '../errors.test-support.js';
 import { checkRequest } from './openai-request.js';
 import { readRequestControls } from './request-controls.js';
-
-const errorOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError)
-      return { status: e.status, code: e.code, param: e.param, message: e.message };
-    throw e;
-  }
-  throw new Error('expected an error');
-};
 
 const base = () => ({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
 
