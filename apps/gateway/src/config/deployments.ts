@@ -21,6 +21,8 @@ export interface Deployment {
   readonly weight: number | undefined;
   readonly order: number | undefined;
   readonly maxParallelRequests: number | undefined;
+  /** `litellm_params.num_retries`: retries in this deployment's group, over the router's. */
+  readonly numRetries: number | undefined;
   /** Per-deployment override of the router's cooldown, in ms. */
   readonly cooldownTimeMs: number | undefined;
   readonly inputCostPerToken: number | undefined;
@@ -85,6 +87,7 @@ export function buildDeployment(
     weight: p.weight,
     order: p.order,
     maxParallelRequests: p.max_parallel_requests,
+    numRetries: p.num_retries,
     cooldownTimeMs: p.cooldown_time === undefined ? undefined : p.cooldown_time * 1000,
     inputCostPerToken: p.input_cost_per_token ?? entry.model_info?.input_cost_per_token,
     outputCostPerToken: p.output_cost_per_token ?? entry.model_info?.output_cost_per_token,

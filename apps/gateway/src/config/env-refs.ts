@@ -23,7 +23,8 @@ export function resolveEnvRefs(
     if (!value.startsWith(PREFIX)) return value;
     const name = value.slice(PREFIX.length);
     const resolved = env[name];
-    if (resolved === undefined || resolved === '') {
+    // Set but empty is a value (LiteLLM reads it as ""), e.g. REDIS_PASSWORD= for a Redis without one.
+    if (resolved === undefined) {
       missing.push({ path: path.slice(), name });
       return value;
     }

@@ -81,10 +81,25 @@ describe('config errors name file:line path', () => {
     );
   });
 
-  it('an unset os.environ variable in a typed key names itself, not the type it failed', () => {
-    expect(problems(minimal('model: openai/gpt-4o\nrpm: os.environ/RPM_THAT_IS_NOT_SET'))).toEqual([
-      'config.yaml:5 model_list[0].litellm_params.rpm: environment variable RPM_THAT_IS_NOT_SET is not set',
+  it('every unset os.environ variable Fleetgate reads is named at once, typed keys included', () => {
+    expect(
+      problems(
+        `${minimal('model: openai/gpt-4o\nrpm: os.environ/RPM_NOT_SET\napi_key: os.environ/KEY_NOT_SET')}router_settings:\n  redis_port: os.environ/PORT_NOT_SET\n`,
+      ),
+    ).toEqual([
+      'config.yaml:5 model_list[0].litellm_params.rpm: environment variable RPM_NOT_SET is not set',
+      'config.yaml:6 model_list[0].litellm_params.api_key: environment variable KEY_NOT_SET is not set',
+      'config.yaml:8 router_settings.redis_port: environment variable PORT_NOT_SET is not set',
     ]);
+  });
+
+  it('a variable set to the empty string is a value, as in LiteLLM (a Redis without a password)', () => {
+    const config = parseConfig(
+      'c.yaml',
+      `${minimal('model: openai/gpt-4o')}router_settings:\n  redis_host: localhost\n  redis_password: os.environ/REDIS_PASSWORD\n`,
+      { REDIS_PASSWORD: '' },
+    );
+    expect(config.redis).toEqual({ kind: 'host', host: 'localhost', port: 6379, password: undefined });
   });
 
   it("an unset os.environ variable in a key Fleetgate ignores is a warning, not an error (LiteLLM's CI config)", () => {

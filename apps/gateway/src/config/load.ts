@@ -4,6 +4,7 @@ import { buildDeployment, type Deployment, type DeploymentProblem } from './depl
 import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
 import type { GatewayConfig, RedisSettings } from './gateway-config.js';
 import { type ConfigFile, configSchema } from './schema.js';
+import { schemaReads } from './schema-paths.js';
 import { droppedKeys } from './unknown-keys.js';
 import {
   type ConfigPath,
@@ -53,23 +54,15 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
 
   const missing: MissingEnv[] = [];
   const resolved = resolveEnvRefs(raw, { ...env, ...configEnvironment(raw) }, missing);
-  const parsed = configSchema.safeParse(resolved);
-  if (!parsed.success) {
-    // A value left as `os.environ/NAME` fails the schema only because NAME is unset: say that.
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const ref = missing.find((m) => samePath(m.path, issue.path));
-        return ref
-          ? at(ref.path, `environment variable ${ref.name} is not set`)
-          : at(issue.path, issue.message);
-      }),
-    );
-  }
-  // Only references Fleetgate reads are required; those in keys it ignores are named in the warning.
-  const ignoredPaths = droppedKeys(resolved, parsed.data);
-  const { used, unused } = splitMissing(missing, ignoredPaths);
+  // Only references Fleetgate reads must be set; those in keys it ignores are named in the warning.
+  const used = missing.filter((m) => schemaReads(configSchema, m.path));
   if (used.length > 0) {
     throw new ConfigError(used.map((m) => at(m.path, `environment variable ${m.name} is not set`)));
+  }
+  const unsetRefs = missing.filter((m) => !used.includes(m));
+  const parsed = configSchema.safeParse(resolved);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => at(issue.path, issue.message)));
   }
   const config = parsed.data;
   const problems: DeploymentProblem[] = [];
@@ -127,7 +120,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
     shutdownDelayMs: (config.fleetgate_settings.shutdown_delay_seconds ?? 0) * 1000,
     leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
-    warnings: warnings(ignoredPaths, config, deployments, unused),
+    warnings: warnings(droppedKeys(resolved, config), config, deployments, unsetRefs),
   };
 }
 
@@ -200,8 +193,8 @@ function redisSettings(
   problems: DeploymentProblem[],
 ): RedisSettings | undefined {
   const rs = config.router_settings;
-  const password = rs.redis_password ?? nonEmpty(env['REDIS_PASSWORD']);
-  const url = nonEmpty(env['REDIS_URL']) ?? rs.redis_url;
+  const password = nonEmpty(rs.redis_password) ?? nonEmpty(env['REDIS_PASSWORD']);
+  const url = nonEmpty(env['REDIS_URL']) ?? nonEmpty(rs.redis_url);
   if (url) {
     if (!/^rediss?:\/\//.test(url)) {
       problems.push({
@@ -225,7 +218,7 @@ function redisSettings(
       sentinelPassword: nonEmpty(env['REDIS_SENTINEL_PASSWORD']),
     };
   }
-  const host = rs.redis_host ?? nonEmpty(env['REDIS_HOST']);
+  const host = nonEmpty(rs.redis_host) ?? nonEmpty(env['REDIS_HOST']);
   if (!host) return undefined;
   const port = rs.redis_port ?? positiveInt(env['REDIS_PORT']) ?? 6379;
   return { kind: 'host', host, port, password };
@@ -249,20 +242,6 @@ function positiveInt(v: string | undefined): number | undefined {
   if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
   const n = Number(v);
   return n > 0 ? n : undefined;
-}
-
-/** Unset references, split by whether they sit in a key Fleetgate acts on. */
-function splitMissing(
-  missing: readonly MissingEnv[],
-  ignoredPaths: readonly ConfigPath[],
-): { used: MissingEnv[]; unused: MissingEnv[] } {
-  const isIgnored = (m: MissingEnv) =>
-    ignoredPaths.some((p) => p.length <= m.path.length && samePath(p, m.path.slice(0, p.length)));
-  return { used: missing.filter((m) => !isIgnored(m)), unused: missing.filter(isIgnored) };
-}
-
-function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
-  return a.length === b.length && a.every((k, i) => String(k) === String(b[i]));
 }
 
 function warnings(

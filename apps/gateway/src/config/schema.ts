@@ -54,6 +54,8 @@ export const litellmParamsSchema = z.object({
   order: count().optional(),
   /** Requests in flight at once on this deployment; @default unlimited */
   max_parallel_requests: positiveCount().optional(),
+  /** Retries of a failed request in this deployment's group; @default router_settings.num_retries */
+  num_retries: count().optional(),
   /** Seconds this deployment is skipped after it fails; @default router_settings.cooldown_time */
   cooldown_time: nonNegative().optional(),
   /** USD per prompt token, for spend; @default model_info's, else 0 */

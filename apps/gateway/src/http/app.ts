@@ -10,6 +10,7 @@ import { type Readiness, registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerRouteList } from './routes/route-list.js';
 
 export interface AppOptions {
   /** What `/health/readiness` reports (store mode, shutdown). */
@@ -40,10 +41,12 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
     app.post(`/engines/:model${path}`, handler);
   }
   registerModelRoutes(app, deps);
-  registerHealthRoutes(app, options.readiness);
+  registerHealthRoutes(app, options.readiness, deps.authenticate);
   registerDeploymentHealthRoute(app, deps);
   registerMetricsRoute(app, deps, options.gatherMetrics);
   if (options.keyAdmin) registerKeyRoutes(app, deps, options.keyAdmin);
+  // Last: it lists every route registered before it.
+  registerRouteList(app);
 
   app.notFound((c) => {
     const error = new GatewayError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`);

@@ -30,7 +30,7 @@ model_list:
     litellm_params: { model: openai/gpt-35, api_base: "${url}/v1" }
     model_info: { id: gpt-35-a, max_input_tokens: 4096 }
   - model_name: solo
-    litellm_params: { model: openai/solo, api_base: "${url}/solo/v1", timeout: 1 }
+    litellm_params: { model: openai/solo, api_base: "${url}/solo/v1", timeout: 1, num_retries: 1 }
     model_info: { id: solo-a }
   - model_name: dead
     litellm_params: { model: openai/dead, api_base: "http://127.0.0.1:1/v1" }
@@ -285,7 +285,7 @@ describe('mocks', () => {
     const res = await chat('gpt-4', { mock_testing_fallbacks: true, fallbacks: ['gpt-3.5-turbo'] });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-litellm-attempted-fallbacks')).toBe('1');
-    const narrow = await generateKey({ models: ['gpt-4'], metadata: { allow_client_mock_response: true } });
+    const narrow = await generateKey({ models: ['gpt-4'] });
     const denied = await chat(
       'gpt-4',
       { mock_testing_fallbacks: true, fallbacks: ['gpt-3.5-turbo'] },
@@ -300,6 +300,9 @@ describe('mocks', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-litellm-attempted-retries')).toBe('1');
     expect(res.headers.get('x-litellm-max-retries')).toBe('2');
+    // A deployment's own num_retries sets its group's.
+    const solo = await chat('solo', { mock_testing_rate_limit_error: true });
+    expect(solo.headers.get('x-litellm-max-retries')).toBe('1');
   });
 
   it('mock_timeout times out after the timeout without calling the upstream', async () => {
@@ -437,5 +440,21 @@ describe('/health', () => {
     expect(fake.stats().byPath['/v1/embeddings']).toBeUndefined();
     const one = (await (await request('/health?model=gpt-3.5-turbo')).json()) as { healthy_count: number };
     expect(one.healthy_count).toBe(1);
+  });
+});
+
+describe("LiteLLM's discovery routes", () => {
+  it('/routes lists what the gateway serves; /health/readiness/details needs a key', async () => {
+    const list = (await (await app.request('/routes')).json()) as {
+      routes: Array<{ path: string; methods: string[] }>;
+    };
+    const paths = list.routes.map((r) => r.path);
+    for (const p of ['/v1/chat/completions', '/key/generate', '/model_group/info', '/health', '/routes'])
+      expect(paths).toContain(p);
+    expect(list.routes.find((r) => r.path === '/v1/chat/completions')?.methods).toEqual(['POST']);
+    expect((await app.request('/health/readiness/details')).status).toBe(401);
+    const details = await request('/health/readiness/details');
+    expect(details.status).toBe(200);
+    expect(await details.json()).toMatchObject({ status: 'healthy', litellm_version: expect.any(String) });
   });
 });

@@ -97,7 +97,7 @@ describe('LiteLLM request fields', () => {
     expect(readRequestControls({ timeout: '7' }, undefined, false).timeoutS).toBe(7);
   });
 
-  it('honours mocks only for callers allowed to mock, and drops them for the others', () => {
+  it('honours mock_response only for callers allowed to mock; the failure switches for everyone', () => {
     const mocks = { mock_response: 'hi', mock_testing_fallbacks: true, mock_testing_rate_limit_error: true };
     const allowed = readRequestControls({ ...mocks }, undefined, true);
     expect(allowed).toMatchObject({
@@ -105,10 +105,11 @@ describe('LiteLLM request fields', () => {
       mockFailPrimary: true,
       mockFailFirst: true,
     });
-    const body: Record<string, unknown> = { ...mocks };
-    const refused = readRequestControls(body, undefined, false);
-    expect(refused).toMatchObject({ mock: undefined, mockFailPrimary: false, mockFailFirst: false });
+    const body: Record<string, unknown> = { ...mocks, mock_timeout: true };
+    const plainKey = readRequestControls(body, undefined, false);
+    expect(plainKey).toMatchObject({ mock: { kind: 'timeout' }, mockFailPrimary: true, mockFailFirst: true });
     expect(body).toEqual({});
+    expect(readRequestControls({ mock_response: 'hi' }, undefined, false).mock).toBeUndefined();
     expect(readRequestControls({ mock_response: 'litellm.RateLimitError' }, undefined, true).mock).toEqual({
       kind: 'failure',
       status: 429,

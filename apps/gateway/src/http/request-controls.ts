@@ -30,7 +30,7 @@ export interface RequestControls {
   readonly timeoutS: number | undefined;
   /** `stream_timeout` (seconds): the same, for streams. */
   readonly streamTimeoutS: number | undefined;
-  /** `mock_response`, `mock_timeout`, `mock_testing_fallbacks`, `mock_testing_rate_limit_error`. */
+  /** `mock_response` (for callers allowed to mock) or `mock_timeout`. */
   readonly mock: Mock | undefined;
   /** `mock_testing_fallbacks`: the requested group fails (mocked), so its fallbacks answer. */
   readonly mockFailPrimary: boolean;
@@ -63,8 +63,10 @@ const MOCK_ERRORS: Readonly<Record<string, { status: number; message: string }>>
  * Reads LiteLLM's control fields out of a request body: each is validated (a bad value is a 400
  * naming it, before anything is admitted or sent) and deleted from `body`, so it never reaches an
  * upstream. `timeoutHeader` is `x-litellm-timeout`, which wins over the body's `timeout`.
- * `mockAllowed`: whether this caller may use the mock switches (else they are dropped, as LiteLLM
- * drops them for keys without `allow_client_mock_response`).
+ * `mockAllowed`: whether this caller may have its answer made up by `mock_response` (else it is
+ * dropped, as LiteLLM drops it for keys without `allow_client_mock_response`). The other switches
+ * only make the caller's own request fail (time out, fall back, retry), so anyone may use them, as
+ * in LiteLLM; a mocked failure never counts against a deployment.
  */
 export function readRequestControls(
   body: Record<string, unknown>,
@@ -90,7 +92,7 @@ export function readRequestControls(
   const mockFailFirst = flag(take('mock_testing_rate_limit_error'), 'mock_testing_rate_limit_error');
   // Tracking fields: LiteLLM files them in its spend logs; they are never an upstream's business.
   for (const name of ['metadata', 'litellm_metadata', 'tags']) delete body[name];
-  const mock = mockAllowed ? mockOf(mockResponse, mockTimeout) : undefined;
+  const mock = mockOf(mockAllowed ? mockResponse : undefined, mockTimeout);
   return {
     fallbacks,
     disableFallbacks,
@@ -98,8 +100,8 @@ export function readRequestControls(
     timeoutS,
     streamTimeoutS,
     mock,
-    mockFailPrimary: mockAllowed && mockFailPrimary,
-    mockFailFirst: mockAllowed && mockFailFirst,
+    mockFailPrimary,
+    mockFailFirst,
   };
 }
 

@@ -59,7 +59,7 @@ export async function tryGroup(
   const { deps, record, controls } = flight;
   const group = route.group;
   record.modelGroup = group.name;
-  const numRetries = controls.numRetries ?? deps.config.numRetries;
+  const numRetries = controls.numRetries ?? group.numRetries;
   let excluded: Set<string> | undefined;
   let lastError: GatewayError | undefined;
   let lastAnswer: Response | undefined;

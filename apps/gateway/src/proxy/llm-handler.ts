@@ -152,9 +152,9 @@ function timeoutOverrideMs(controls: RequestControls, stream: boolean): number |
 }
 
 /**
- * Whether this caller may use LiteLLM's mock switches (`mock_response`, …): the master key (or an
- * open gateway), and virtual keys whose metadata says `allow_client_mock_response: true`, as LiteLLM
- * allows them; for anyone else the switches are dropped and the request is served for real.
+ * Whether this caller may have its answer made up by `mock_response`: the master key (or an open
+ * gateway), and virtual keys whose metadata says `allow_client_mock_response: true`, as LiteLLM
+ * allows it; for anyone else the field is dropped and the request is served for real.
  */
 function mayMock(principal: Principal): boolean {
   if (principal.kind !== 'virtual') return true;

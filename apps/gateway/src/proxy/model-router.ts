@@ -18,6 +18,8 @@ export interface ModelGroup {
   readonly accessGroups: ReadonlySet<string>;
   /** The name is a wildcard (`*`, `openai/*`): it serves every model it matches. */
   readonly wildcard: boolean;
+  /** Retries after a failure: a deployment's `num_retries` (the first that sets one), else the router's. */
+  readonly numRetries: number;
 }
 
 /** Where a requested model goes: its group, and for a wildcard group what each `*` matched. */
@@ -56,6 +58,7 @@ export function createModelRouter(config: GatewayConfig): ModelRouter {
       maxOutputCost: Math.max(0, ...deployments.map((d) => d.outputCostPerToken ?? 0)),
       accessGroups: new Set(deployments.flatMap((d) => d.accessGroups)),
       wildcard: isPattern(name),
+      numRetries: deployments.find((d) => d.numRetries !== undefined)?.numRetries ?? config.numRetries,
     });
   }
   // Exact names and aliases resolve to one prebuilt route each: the common case allocates nothing.

@@ -1,5 +1,6 @@
-import type { Hono } from 'hono';
-import type { GatewayEnv } from '../../proxy/context.js';
+import type { Context, Hono } from 'hono';
+import type { GatewayEnv, ProxyDeps } from '../../proxy/context.js';
+import { headerReader } from '../headers.js';
 
 /** What readiness reports; `shuttingDown` turns it into a 503 so load balancers drain this replica. */
 export interface Readiness {
@@ -17,11 +18,15 @@ export interface Readiness {
  * `/health/readiness` is LiteLLM's shape plus the fleet state: a replica limiting on its local share
  * because Redis is away still serves (200), and says `"status": "degraded"`.
  */
-export function registerHealthRoutes(app: Hono<GatewayEnv>, readiness: () => Readiness): void {
+export function registerHealthRoutes(
+  app: Hono<GatewayEnv>,
+  readiness: () => Readiness,
+  authenticate: ProxyDeps['authenticate'],
+): void {
   const alive = () => new Response('"I\'m alive!"', { headers: { 'content-type': 'application/json' } });
   app.get('/health/liveliness', alive);
   app.get('/health/liveness', alive);
-  app.get('/health/readiness', (c) => {
+  const ready = (c: Context<GatewayEnv>) => {
     const r = readiness();
     const status = r.shuttingDown ? 'shutting_down' : r.fleetState === 'shared' ? 'healthy' : 'degraded';
     return c.json(
@@ -36,5 +41,11 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, readiness: () => Rea
       },
       r.shuttingDown ? 503 : 200,
     );
+  };
+  app.get('/health/readiness', ready);
+  // LiteLLM's authenticated variant (the same report; LiteLLM adds its diagnostics there).
+  app.get('/health/readiness/details', async (c) => {
+    await authenticate(headerReader(c));
+    return ready(c);
   });
 }
