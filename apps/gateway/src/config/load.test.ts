@@ -208,10 +208,15 @@ describe('config values', () => {
     expect(d.rpm).toBe(600);
   });
 
+  it('names the deployments nobody is charged for', () => {
+    const config = parseConfig('c.yaml', minimal('model: openai/gpt-4o'), {});
+    expect(config.warnings).toEqual([expect.stringMatching(/^deployments without prices .*: m$/)]);
+  });
+
   it('names the keys it does not act on in one warning', () => {
     const config = parseConfig(
       'c.yaml',
-      `${minimal('model: openai/gpt-4o\nvertex_project: p\nmax_retries: 3')}litellm_settings:\n  drop_params: true\n  callbacks: ["prometheus", "langfuse"]\nsurprise: 1\n`,
+      `${minimal('model: openai/gpt-4o\nvertex_project: p\nmax_retries: 3\ninput_cost_per_token: 0')}litellm_settings:\n  drop_params: true\n  callbacks: ["prometheus", "langfuse"]\nsurprise: 1\n`,
       {},
     );
     expect(config.warnings).toHaveLength(1);

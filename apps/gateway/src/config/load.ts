@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { compilePatterns, isPattern, matchPattern } from '@fleetgate/routing';
+import { type CostMap, parseCostMap, withMappedPrices } from './cost-map.js';
 import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
 import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
 import type { GatewayConfig, RedisSettings } from './gateway-config.js';
@@ -68,10 +70,11 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
   const problems: DeploymentProblem[] = [];
   const timeoutS =
     config.router_settings.timeout ?? config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
+  const costMap = readCostMap(file, config, env, problems);
   const deployments: Deployment[] = [];
   config.model_list.forEach((entry, i) => {
     const d = buildDeployment(entry, i, { timeoutS }, problems);
-    if (d) deployments.push(d);
+    if (d) deployments.push(costMap ? withMappedPrices(d, costMap) : d);
   });
   problems.push(...duplicateIds(deployments));
   const groups = groupDeployments(deployments);
@@ -122,6 +125,25 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
     warnings: warnings(droppedKeys(resolved, config), config, deployments, unsetRefs),
   };
+}
+
+/** `fleetgate_settings.model_cost_map` (or FLEETGATE_MODEL_COST_MAP), relative to the config file. */
+function readCostMap(
+  file: string,
+  config: ConfigFile,
+  env: Env,
+  problems: DeploymentProblem[],
+): CostMap | undefined {
+  const given = config.fleetgate_settings.model_cost_map ?? nonEmpty(env['FLEETGATE_MODEL_COST_MAP']);
+  if (given === undefined) return undefined;
+  const path = isAbsolute(given) ? given : resolve(dirname(file), given);
+  try {
+    return parseCostMap(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    problems.push({ path: ['fleetgate_settings', 'model_cost_map'], message: `cannot use ${path}: ${why}` });
+    return undefined;
+  }
 }
 
 function configEnvironment(raw: unknown): Record<string, string> {
@@ -274,6 +296,14 @@ function warnings(
   if (unsetRefs.length > 0) {
     const names = [...new Set(unsetRefs.map((m) => `${m.name} (${formatPath(m.path)})`))];
     out.push(`os.environ/ references to unset variables, in keys Fleetgate ignores: ${names.join(', ')}`);
+  }
+  const unpriced = deployments.filter(
+    (d) => d.inputCostPerToken === undefined && d.outputCostPerToken === undefined,
+  );
+  if (unpriced.length > 0) {
+    out.push(
+      `deployments without prices (keys, teams and users spend 0 on them; set input_cost_per_token / output_cost_per_token or fleetgate_settings.model_cost_map): ${unpriced.map((d) => d.modelGroup).join(', ')}`,
+    );
   }
   if (deployments.length === 0) out.push('model_list is empty: every model request will be refused');
   return out;

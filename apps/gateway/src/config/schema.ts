@@ -164,6 +164,11 @@ export const fleetgateSettingsSchema = z.object({
     .optional(),
   /** Seconds an in-flight slot outlives a replica that died holding it; @default 30 */
   inflight_lease_seconds: positive().optional(),
+  /**
+   * A cost map in LiteLLM's format (its `model_prices_and_context_window.json`), for the prices of
+   * deployments whose config gives none; @default none (such deployments spend 0)
+   */
+  model_cost_map: text().min(1, { error: 'must be a file path' }).optional(),
 });
 
 export const configSchema = z.object(

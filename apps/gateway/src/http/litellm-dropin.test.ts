@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createFakeLlm, type FakeLlm } from '@fleetgate/fake-llm';
 import { createMemoryStore, MemoryAccounts } from '@fleetgate/ratelimit';
 import type { Hono } from 'hono';
@@ -19,6 +22,12 @@ const MASTER = 'sk-dropin-master';
 beforeAll(async () => {
   fake = createFakeLlm();
   const { url } = await fake.listen();
+  // A cost map in LiteLLM's format prices the one deployment whose config names no prices.
+  const costMap = join(mkdtempSync(join(tmpdir(), 'dropin-')), 'prices.json');
+  writeFileSync(
+    costMap,
+    JSON.stringify({ 'gpt-35': { input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 } }),
+  );
   const config = parseConfig(
     'dropin.yaml',
     `
@@ -47,6 +56,8 @@ router_settings:
   fallbacks: [{ dead: [gpt-4] }]
 general_settings:
   master_key: ${MASTER}
+fleetgate_settings:
+  model_cost_map: ${costMap}
 default_team_settings:
   - team_id: team-1
     langfuse_secret: os.environ/LANGFUSE_SECRET_NOT_SET
@@ -456,5 +467,17 @@ describe("LiteLLM's discovery routes", () => {
     const details = await request('/health/readiness/details');
     expect(details.status).toBe(200);
     expect(await details.json()).toMatchObject({ status: 'healthy', litellm_version: expect.any(String) });
+  });
+});
+
+describe("budgets priced from LiteLLM's cost map", () => {
+  it('charge a key by the map when the config names no prices, so its budget trips', async () => {
+    const key = await generateKey({ models: ['gpt-3.5-turbo'], max_budget: 1e-9 });
+    const first = await chat('gpt-3.5-turbo', {}, undefined, key);
+    expect(first.status).toBe(200);
+    expect(Number(first.headers.get('x-litellm-response-cost'))).toBeGreaterThan(0);
+    const second = await chat('gpt-3.5-turbo', {}, undefined, key);
+    expect(second.status).toBe(400);
+    expect(((await second.json()) as { error: { type: string } }).error.type).toBe('budget_exceeded');
   });
 });
