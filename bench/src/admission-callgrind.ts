@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRedisStore, INCR_LUA, type Subject } from '@fleetgate/ratelimit';
+import { createRedisAccounts, createRedisStore, INCR_LUA, type Subject } from '@fleetgate/ratelimit';
 import { Redis } from 'ioredis';
 import { freePort, isMain, track } from './procs.js';
 import { fmt, mdTable } from './stats.js';
@@ -90,6 +90,11 @@ export async function runAdmissionCallgrind(
     const open: Subject = { id: 'd:open', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
     const four = [open, { ...open, id: 'd:2' }, { ...open, id: 'd:3' }, { ...open, id: 'd:4' }];
     const gate: Subject = { id: 'k:key', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
+    // A virtual key's account (spend, budget, blocked, expiry), checked and charged in the same call.
+    const accounts = createRedisAccounts(client, { namespace: 'callgrind' });
+    const account = { id: 'key', blocked: false, maxBudget: 1e9, createdAt: Date.now(), doc: '{}' };
+    await accounts.create(account, 0);
+    const charge = { id: 'key', cost: 0.0123 };
     let lease = 0;
     const phases: Array<[string, () => Promise<unknown>]> = [
       ['INCR_LUA (INCR + PEXPIRE)', () => incr('fleetgate:v1:{callgrind}:incr', 60_000)],
@@ -115,6 +120,17 @@ export async function runAdmissionCallgrind(
       [
         'admit, 4 candidates + a key gate',
         () => store.admit({ candidates: four, gates: [gate], tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      [
+        'admit, 4 candidates + a key gate + the key account',
+        () =>
+          store.admit({
+            candidates: four,
+            gates: [gate],
+            tokens: 4_100,
+            leaseId: `l${lease++}`,
+            account: charge,
+          }),
       ],
     ];
     const drive = async (call: () => Promise<unknown>, n: number) => {
