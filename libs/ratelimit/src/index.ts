@@ -4,11 +4,13 @@ export {
   addMonths,
   type BudgetEvery,
   type BudgetPeriod,
+  type CreateAllResult,
   type CreateResult,
   nextReset,
   type RekeyResult,
   type StoredAccount,
   type UpdateResult,
+  type WriteOptions,
 } from './accounts.js';
 export { createKeyLayout, type KeyLayout } from './keys.js';
 export { type AccountCheck, MemoryAccounts } from './memory-accounts.js';
@@ -33,6 +35,7 @@ export type {
   Admission,
   AdmitRequest,
   BlockReason,
+  ChargedAccount,
   FleetStore,
   Limits,
   Outcome,

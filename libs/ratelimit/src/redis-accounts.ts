@@ -2,11 +2,14 @@ import {
   type AccountRecord,
   type AccountStore,
   type BudgetPeriod,
+  type CreateAllResult,
   type CreateResult,
+  checkCollection,
   nextReset,
   type RekeyResult,
   type StoredAccount,
   type UpdateResult,
+  type WriteOptions,
 } from './accounts.js';
 import { createKeyLayout } from './keys.js';
 import type { RedisClient } from './redis-store.js';
@@ -22,102 +25,169 @@ export interface RedisAccountsOptions {
   readonly namespace?: string;
   /** How often replicas look for changes; a change reaches every replica within this. @default 250 */
   readonly pollMs?: number;
+  /** The collection this store lists (see `AccountStore.collection`). @default '' (virtual keys) */
+  readonly collection?: string;
 }
 
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
+type Scripts = Record<'create' | 'update' | 'remove' | 'rekey', ScriptCall>;
+
+/** How many times a write is retried when a record's alias or parents changed under it. */
+const ATTEMPTS = 5;
 
 /**
  * Accounts in Redis, next to the windows they are limited by. Every change bumps a version key;
  * each replica reads it every `pollMs` and drops its cached records when it moved — so a deleted,
  * blocked or changed key is seen everywhere within `pollMs` plus one round trip, and admission
- * (which reads the record itself) refuses a deleted or blocked key at once regardless.
+ * (which reads the records itself) refuses a deleted or blocked key or team at once regardless.
  */
 export function createRedisAccounts(client: RedisClient, options: RedisAccountsOptions = {}): AccountStore {
-  const layout = createKeyLayout(options.namespace ?? 'fleetgate');
-  const prefix = layout.prefix;
-  const recordKey = layout.account;
-  const aliasKey = (alias: string) => `${prefix}alias:${alias}`;
-  const index = `${prefix}accounts`;
-  const version = `${prefix}accounts:version`;
   const define = (name: string, lua: string): ScriptCall => {
     client.defineCommand(name, { lua });
     return (client as unknown as Record<string, ScriptCall>)[name]!.bind(client) as ScriptCall;
   };
-  const create = define('fleetgateAccountCreate', ACCOUNT_CREATE_LUA);
-  const update = define('fleetgateAccountUpdate', ACCOUNT_UPDATE_LUA);
-  const remove = define('fleetgateAccountDelete', ACCOUNT_DELETE_LUA);
-  const rekey = define('fleetgateAccountRekey', ACCOUNT_REKEY_LUA);
+  const scripts: Scripts = {
+    create: define('fleetgateAccountCreate', ACCOUNT_CREATE_LUA),
+    update: define('fleetgateAccountUpdate', ACCOUNT_UPDATE_LUA),
+    remove: define('fleetgateAccountDelete', ACCOUNT_DELETE_LUA),
+    rekey: define('fleetgateAccountRekey', ACCOUNT_REKEY_LUA),
+  };
+  return redisCollection(client, options, scripts, checkCollection(options.collection ?? ''));
+}
+
+function redisCollection(
+  client: RedisClient,
+  options: RedisAccountsOptions,
+  scripts: Scripts,
+  collection: string,
+): AccountStore {
+  const layout = createKeyLayout(options.namespace ?? 'fleetgate');
+  const prefix = layout.prefix;
+  const recordKey = layout.account;
+  const aliasKey = (alias: string) => `${prefix}alias:${alias}`;
+  const membersKey = (id: string) => `${prefix}members:${id}`;
+  // Keys keep the list they always had; the other collections get their own.
+  const indexName = collection === '' ? 'accounts' : `list:${collection}`;
+  const index = `${prefix}${indexName}`;
+  const version = `${prefix}accounts:version`;
 
   const read = async (id: string): Promise<StoredAccount | undefined> => {
     const h = await client.hgetall(recordKey(id));
     return h['spend'] === undefined ? undefined : fromHash(id, h, Date.now());
   };
 
-  return {
-    async create(record, spend): Promise<CreateResult> {
+  async function createAll(
+    entries: ReadonlyArray<{ readonly record: AccountRecord; readonly spend: number }>,
+    options: WriteOptions = {},
+  ): Promise<CreateAllResult> {
+    const must = new Set(options.mustExist ?? []);
+    const keys: string[] = [version];
+    const args: Array<string | number> = [entries.length];
+    for (const { record, spend } of entries) {
       const alias = record.alias ?? '';
+      const parents = checkParents(record.parents);
+      keys.push(recordKey(record.id), aliasKey(alias), index);
+      args.push(record.id, alias, record.createdAt, indexName, parents.length);
+      for (const p of parents) {
+        keys.push(recordKey(p), membersKey(p));
+        args.push(p, must.has(p) ? '1' : '0');
+      }
       const fields = toFields(record, spend);
-      return (await create(
-        4,
-        recordKey(record.id),
-        aliasKey(alias),
-        index,
-        version,
-        record.id,
-        alias,
-        record.createdAt,
-        ...fields,
-      )) as CreateResult;
+      args.push(fields.length, ...fields);
+    }
+    const reply = (await scripts.create(keys.length, ...keys, ...args)) as [CreateResult, string?];
+    return { result: reply[0], id: reply[1] };
+  }
+
+  return {
+    async create(record, spend, options): Promise<CreateResult> {
+      return (await createAll([{ record, spend }], options)).result;
     },
+    createAll,
     get: read,
     async byAlias(alias) {
       return (await client.get(aliasKey(alias))) ?? undefined;
     },
-    async update(record, spend): Promise<UpdateResult> {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const current = await client.hmget(recordKey(record.id), 'alias', 'reset_at');
-        const oldAlias = current[0] ?? '';
-        const newAlias = record.alias ?? '';
-        const budget = budgetArg(record.budget, current[1]);
-        const fields = toFields(record, undefined, false);
-        const result = (await update(
-          4,
+    async update(record, spend, options = {}): Promise<UpdateResult> {
+      const must = new Set(options.mustExist ?? []);
+      const parents = checkParents(record.parents);
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        const [oldAlias = '', resetAt, oldParents = ''] = await client.hmget(
           recordKey(record.id),
-          aliasKey(oldAlias),
-          aliasKey(newAlias),
-          version,
-          oldAlias,
+          'alias',
+          'reset_at',
+          'parents',
+        );
+        const newAlias = record.alias ?? '';
+        const keys = [recordKey(record.id), aliasKey(oldAlias ?? ''), aliasKey(newAlias), version];
+        for (const p of splitParents(oldParents)) keys.push(membersKey(p));
+        for (const p of parents) keys.push(recordKey(p), membersKey(p));
+        const result = (await scripts.update(
+          keys.length,
+          ...keys,
+          oldAlias ?? '',
           newAlias,
           spend === undefined ? '' : String(spend),
-          budget,
-          ...fields,
+          budgetArg(record.budget, resetAt),
+          oldParents ?? '',
+          parents.join('\n'),
+          parents.map((p) => (must.has(p) ? '1' : '0')).join(''),
+          ...toFields(record, undefined, false),
         )) as UpdateResult | 'retry';
         if (result !== 'retry') return result;
       }
-      throw new Error(`account ${record.id} kept changing alias under the update`);
+      throw new Error(`account ${record.id} kept changing alias or parents under the update`);
     },
     async delete(ids) {
       const deleted: string[] = [];
       for (const id of ids) {
-        const alias = (await client.hget(recordKey(id), 'alias')) ?? '';
-        if (Number(await remove(4, recordKey(id), aliasKey(alias), index, version, id, alias)) === 1)
-          deleted.push(id);
+        for (let attempt = 0; ; attempt++) {
+          const [alias = '', parents = '', own] = await client.hmget(
+            recordKey(id),
+            'alias',
+            'parents',
+            'index',
+          );
+          const keys = [
+            recordKey(id),
+            aliasKey(alias ?? ''),
+            `${prefix}${own ?? indexName}`,
+            version,
+            membersKey(id),
+            ...splitParents(parents).map(membersKey),
+          ];
+          const n = Number(
+            await scripts.remove(keys.length, ...keys, id, alias ?? '', parents ?? '', prefix),
+          );
+          if (n >= 0) deleted.push(id);
+          if (n !== -2) break;
+          if (attempt >= ATTEMPTS) throw new Error(`account ${id} kept changing under the delete`);
+        }
       }
       return deleted;
     },
     async rekey(oldId, newId): Promise<RekeyResult> {
-      const alias = (await client.hget(recordKey(oldId), 'alias')) ?? '';
-      return (await rekey(
-        5,
-        recordKey(oldId),
-        recordKey(newId),
-        aliasKey(alias),
-        index,
-        version,
-        oldId,
-        newId,
-        alias,
-      )) as RekeyResult;
+      for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+        const [alias = '', parents = ''] = await client.hmget(recordKey(oldId), 'alias', 'parents');
+        const keys = [
+          recordKey(oldId),
+          recordKey(newId),
+          aliasKey(alias ?? ''),
+          index,
+          version,
+          ...splitParents(parents).map(membersKey),
+        ];
+        const result = (await scripts.rekey(
+          keys.length,
+          ...keys,
+          oldId,
+          newId,
+          alias ?? '',
+          parents ?? '',
+        )) as RekeyResult | 'retry';
+        if (result !== 'retry') return result;
+      }
+      throw new Error(`account ${oldId} kept changing parents under the rekey`);
     },
     async list(offset, count) {
       const [ids, total] = await Promise.all([
@@ -126,6 +196,7 @@ export function createRedisAccounts(client: RedisClient, options: RedisAccountsO
       ]);
       return { ids, total };
     },
+    members: (id) => client.smembers(membersKey(id)),
     watch(onChange) {
       let last: string | null | undefined;
       const timer = setInterval(() => {
@@ -142,8 +213,19 @@ export function createRedisAccounts(client: RedisClient, options: RedisAccountsO
       timer.unref();
       return () => clearInterval(timer);
     },
+    collection: (name) => redisCollection(client, options, scripts, checkCollection(name)),
   };
 }
+
+function checkParents(parents: readonly string[] | undefined): readonly string[] {
+  for (const p of parents ?? []) {
+    if (p === '' || p.includes('\n'))
+      throw new Error(`parent id must be non-empty without newlines: ${JSON.stringify(p)}`);
+  }
+  return parents ?? [];
+}
+
+const splitParents = (text: string | null | undefined): string[] => (text ? text.split('\n') : []);
 
 /** The record as HSET field/value pairs (the budget schedule too, unless the update handles it). */
 function toFields(r: AccountRecord, spend: number | undefined, withBudget = true): Array<string | number> {
@@ -204,6 +286,7 @@ function fromHash(id: string, h: Record<string, string>, now: number): StoredAcc
     budget,
     createdAt: Number(h['created'] ?? 0),
     doc: h['doc'] ?? '{}',
+    parents: h['parents'] === undefined ? undefined : splitParents(h['parents']),
     spend,
   };
 }

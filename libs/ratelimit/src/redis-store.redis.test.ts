@@ -119,13 +119,13 @@ describe('redis store', () => {
         gates: [key],
         tokens: 0,
         leaseId: 'a',
-        account: { id: 'rich', cost: 1 },
+        accounts: [{ id: 'rich', cost: 1 }],
       }),
       store.admit({ candidates: [parallel], tokens: 0, leaseId: 'b' }),
       store.admit({ candidates: [parallel], tokens: 0, leaseId: 'c' }),
       store.admit({ candidates: [full, plain], gates: [key], tokens: 0, leaseId: 'd' }),
       store.admit({ candidates: [plain], gates: [key], tokens: 0, leaseId: 'e' }),
-      store.admit({ candidates: [plain], tokens: 0, leaseId: 'f', account: { id: 'nobody', cost: 1 } }),
+      store.admit({ candidates: [plain], tokens: 0, leaseId: 'f', accounts: [{ id: 'nobody', cost: 1 }] }),
     ]);
     expect(a).toMatchObject({ admitted: true, index: 0, spend: 1 });
     expect(b).toMatchObject({ admitted: true, index: 0 });
@@ -152,7 +152,7 @@ describe('redis store', () => {
         gates: [k],
         tokens: 1_000,
         leaseId: `l${i}`,
-        account: { id: 'acct', cost: 0.5 },
+        accounts: [{ id: 'acct', cost: 0.5 }],
       });
       if (!a.admitted) throw new Error(a.reason);
       tickets.push(a.ticket);
