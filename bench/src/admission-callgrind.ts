@@ -129,7 +129,7 @@ export async function runAdmissionCallgrind(
             gates: [gate],
             tokens: 4_100,
             leaseId: `l${lease++}`,
-            account: charge,
+            accounts: [charge],
           }),
       ],
     ];

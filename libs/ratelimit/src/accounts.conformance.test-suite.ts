@@ -205,6 +205,19 @@ export function describeAccounts(name: string, make: () => Promise<AccountHarnes
         ),
       ).toEqual({ result: 'created' });
       expect(await h.accounts.members(user.id)).toEqual([fine.id]);
+      // Each record is listed by its own collection.
+      const users = h.accounts.collection('users');
+      const other = record({ id: `user:${seq}` });
+      const itsKey = record({ parents: [other.id] });
+      await users.createAll([
+        { record: other, spend: 0 },
+        { record: itsKey, spend: 0, collection: '' },
+      ]);
+      expect((await users.list(0, 10_000)).ids).toContain(other.id);
+      expect((await users.list(0, 10_000)).ids).not.toContain(itsKey.id);
+      expect((await h.accounts.list(0, 10_000)).ids).toContain(itsKey.id);
+      await users.delete([other.id]);
+      expect((await h.accounts.list(0, 10_000)).ids).not.toContain(itsKey.id);
     });
 
     it('deletes an account with the accounts that belong to it, and nothing else', async () => {

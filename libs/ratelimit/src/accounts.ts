@@ -34,6 +34,14 @@ export interface StoredAccount extends AccountRecord {
   readonly spend: number;
 }
 
+/** A record to create, with its starting spend and the collection that lists it. */
+export interface NewAccount {
+  readonly record: AccountRecord;
+  readonly spend: number;
+  /** @default the store's own collection */
+  readonly collection?: string | undefined;
+}
+
 /** Parents among a record's that must exist when it is written (a key's team must; its user need not). */
 export interface WriteOptions {
   readonly mustExist?: readonly string[] | undefined;
@@ -59,10 +67,7 @@ export interface CreateAllResult {
 export interface AccountStore {
   create(record: AccountRecord, spend: number, options?: WriteOptions): Promise<CreateResult>;
   /** Creates every record or none (a user and its first key): atomic. */
-  createAll(
-    entries: ReadonlyArray<{ readonly record: AccountRecord; readonly spend: number }>,
-    options?: WriteOptions,
-  ): Promise<CreateAllResult>;
+  createAll(entries: readonly NewAccount[], options?: WriteOptions): Promise<CreateAllResult>;
   get(id: string): Promise<StoredAccount | undefined>;
   byAlias(alias: string): Promise<string | undefined>;
   /** Replaces the record's fields (spend stays unless given); the alias and the parents may change. */

@@ -6,6 +6,7 @@ export {
   type BudgetPeriod,
   type CreateAllResult,
   type CreateResult,
+  type NewAccount,
   nextReset,
   type RekeyResult,
   type StoredAccount,

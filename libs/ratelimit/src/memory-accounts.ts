@@ -4,6 +4,7 @@ import {
   type CreateAllResult,
   type CreateResult,
   checkCollection,
+  type NewAccount,
   nextReset,
   type RekeyResult,
   type StoredAccount,
@@ -61,10 +62,7 @@ export class MemoryAccounts implements AccountStore {
     return (await this.createAll([{ record, spend }], options)).result;
   }
 
-  async createAll(
-    entries: ReadonlyArray<{ readonly record: AccountRecord; readonly spend: number }>,
-    options: WriteOptions = {},
-  ): Promise<CreateAllResult> {
+  async createAll(entries: readonly NewAccount[], options: WriteOptions = {}): Promise<CreateAllResult> {
     const { entries: all, aliases } = this.space;
     const creating = new Set<string>();
     const newAliases = new Set<string>();
@@ -83,8 +81,8 @@ export class MemoryAccounts implements AccountStore {
           return { result: 'parent_missing', id: p };
       }
     }
-    for (const { record, spend } of entries) {
-      all.set(record.id, { record, spend, collection: this.name });
+    for (const { record, spend, collection } of entries) {
+      all.set(record.id, { record, spend, collection: collection ?? this.name });
       if (record.alias !== undefined) aliases.set(record.alias, record.id);
       for (const p of record.parents ?? []) this.membersOf(p).add(record.id);
       this.changed(record.id);

@@ -5,6 +5,7 @@ import {
   type CreateAllResult,
   type CreateResult,
   checkCollection,
+  type NewAccount,
   nextReset,
   type RekeyResult,
   type StoredAccount,
@@ -67,7 +68,8 @@ function redisCollection(
   const aliasKey = (alias: string) => `${prefix}alias:${alias}`;
   const membersKey = (id: string) => `${prefix}members:${id}`;
   // Keys keep the list they always had; the other collections get their own.
-  const indexName = collection === '' ? 'accounts' : `list:${collection}`;
+  const listName = (name: string) => (name === '' ? 'accounts' : `list:${checkCollection(name)}`);
+  const indexName = listName(collection);
   const index = `${prefix}${indexName}`;
   const version = `${prefix}accounts:version`;
 
@@ -76,18 +78,16 @@ function redisCollection(
     return h['spend'] === undefined ? undefined : fromHash(id, h, Date.now());
   };
 
-  async function createAll(
-    entries: ReadonlyArray<{ readonly record: AccountRecord; readonly spend: number }>,
-    options: WriteOptions = {},
-  ): Promise<CreateAllResult> {
+  async function createAll(entries: readonly NewAccount[], options: WriteOptions = {}): Promise<CreateAllResult> {
     const must = new Set(options.mustExist ?? []);
     const keys: string[] = [version];
     const args: Array<string | number> = [entries.length];
-    for (const { record, spend } of entries) {
+    for (const { record, spend, collection: own } of entries) {
       const alias = record.alias ?? '';
       const parents = checkParents(record.parents);
-      keys.push(recordKey(record.id), aliasKey(alias), index);
-      args.push(record.id, alias, record.createdAt, indexName, parents.length);
+      const list = own === undefined ? indexName : listName(own);
+      keys.push(recordKey(record.id), aliasKey(alias), `${prefix}${list}`);
+      args.push(record.id, alias, record.createdAt, list, parents.length);
       for (const p of parents) {
         keys.push(recordKey(p), membersKey(p));
         args.push(p, must.has(p) ? '1' : '0');
