@@ -78,7 +78,10 @@ function redisCollection(
     return h['spend'] === undefined ? undefined : fromHash(id, h, Date.now());
   };
 
-  async function createAll(entries: readonly NewAccount[], options: WriteOptions = {}): Promise<CreateAllResult> {
+  async function createAll(
+    entries: readonly NewAccount[],
+    options: WriteOptions = {},
+  ): Promise<CreateAllResult> {
     const must = new Set(options.mustExist ?? []);
     const keys: string[] = [version];
     const args: Array<string | number> = [entries.length];

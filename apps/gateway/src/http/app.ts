@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { GatewayError } from '../errors.js';
 import type { KeyAdmin } from '../keys/key-admin.js';
-import type { TeamAdmin } from '../teams/team-admin.js';
-import type { UserAdmin } from '../users/user-admin.js';
 import type { GatewayEnv, ProxyDeps } from '../proxy/context.js';
 import { finishRequest } from '../proxy/finish.js';
 import { createLlmHandler } from '../proxy/llm-handler.js';
+import type { TeamAdmin } from '../teams/team-admin.js';
+import type { UserAdmin } from '../users/user-admin.js';
+import { createAdminAccess } from './routes/admin-access.js';
 import { registerDeploymentHealthRoute } from './routes/deployment-health.js';
 import { type Readiness, registerHealthRoutes } from './routes/health.js';
-import { createAdminAccess } from './routes/admin-access.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -23,7 +23,9 @@ export interface AppOptions {
   /** The process group's metrics, under `--workers`. */
   readonly gatherMetrics?: (() => Promise<string>) | undefined;
   /** The admin API's logic (keys, teams, users); without it the `/key/*`, `/team/*`, `/user/*` routes are not served. */
-  readonly admin?: { readonly keys: KeyAdmin; readonly teams: TeamAdmin; readonly users: UserAdmin } | undefined;
+  readonly admin?:
+    | { readonly keys: KeyAdmin; readonly teams: TeamAdmin; readonly users: UserAdmin }
+    | undefined;
 }
 
 /**

@@ -25,10 +25,16 @@ export function applyBudgetDuration(
 }
 
 /** A key's `duration`: null or "-1" (LiteLLM's spelling on update) never expires. */
-export function applyDuration(value: string | null, now: number): { text: string | null; expires: string | null } {
+export function applyDuration(
+  value: string | null,
+  now: number,
+): { text: string | null; expires: string | null } {
   if (value === null || value === '-1') return { text: null, expires: null };
   const every = parseDuration(value);
   if (!every)
-    throw badRequest(`"duration" must be a duration such as 30s, 30m, 30h, 30d or 1mo, got "${value}"`, 'duration');
+    throw badRequest(
+      `"duration" must be a duration such as 30s, 30m, 30h, 30d or 1mo, got "${value}"`,
+      'duration',
+    );
   return { text: value, expires: new Date(after(now, every)).toISOString() };
 }

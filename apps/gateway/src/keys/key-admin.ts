@@ -120,7 +120,8 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
       const holder = await accounts.byAlias(fields.key_alias);
       if (holder !== undefined && holder !== target.id) throw aliasTaken(fields.key_alias);
     }
-    if (fields.team_id && !(await accounts.get(teamAccountId(fields.team_id)))) throw noSuchTeam(fields.team_id);
+    if (fields.team_id && !(await accounts.get(teamAccountId(fields.team_id))))
+      throw noSuchTeam(fields.team_id);
   }
 
   return {

@@ -110,9 +110,18 @@ function cachedKey(
   };
 }
 
-function owner<Doc extends TeamDoc | UserDoc>(account: StoredAccount, doc: Doc, prefix: 't' | 'u'): CachedOwner<Doc> {
+function owner<Doc extends TeamDoc | UserDoc>(
+  account: StoredAccount,
+  doc: Doc,
+  prefix: 't' | 'u',
+): CachedOwner<Doc> {
   const name = 'team_id' in doc ? doc.team_id : doc.user_id;
-  return { accountId: account.id, doc, models: modelAccess(doc.models), gate: gateOf(`${prefix}:${name}`, doc) };
+  return {
+    accountId: account.id,
+    doc,
+    models: modelAccess(doc.models),
+    gate: gateOf(`${prefix}:${name}`, doc),
+  };
 }
 
 interface Limited {
@@ -160,12 +169,20 @@ export function groupGate(
 }
 
 /** Which per-model limit of the key is 0 for this model (LiteLLM refuses every request there). */
-export function zeroModelLimit(key: CachedKey, requested: string, group: string): ZeroLimit['kind'] | undefined {
+export function zeroModelLimit(
+  key: CachedKey,
+  requested: string,
+  group: string,
+): ZeroLimit['kind'] | undefined {
   if (modelLimit(key.doc.model_rpm_limit, requested, group) === 0) return 'requests';
   if (modelLimit(key.doc.model_tpm_limit, requested, group) === 0) return 'tokens';
   return undefined;
 }
 
-function modelLimit(limits: Record<string, number> | null, requested: string, group: string): number | undefined {
+function modelLimit(
+  limits: Record<string, number> | null,
+  requested: string,
+  group: string,
+): number | undefined {
   return limits?.[requested] ?? limits?.[group];
 }

@@ -17,7 +17,8 @@ export interface ModelAccess {
 export function modelAccess(models: readonly string[], also?: ModelAccess): ModelAccess {
   // `all-team-models` on a key defers to its team's list (`also`).
   const any =
-    models.length === 0 || models.some((m) => m === '*' || m === 'all-proxy-models' || m === 'all-team-models');
+    models.length === 0 ||
+    models.some((m) => m === '*' || m === 'all-proxy-models' || m === 'all-team-models');
   const patterns = models
     .filter((m) => m.includes('*'))
     .map((m) => new RegExp(`^${m.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`));
@@ -33,6 +34,7 @@ export function listAllows(access: ModelAccess, requested: string, group: string
 
 /** Whether the key may use the model: its own list and every list it defers to allow it. */
 export function modelAllowed(access: ModelAccess, requested: string, group: string): boolean {
-  for (let a: ModelAccess | undefined = access; a; a = a.also) if (!listAllows(a, requested, group)) return false;
+  for (let a: ModelAccess | undefined = access; a; a = a.also)
+    if (!listAllows(a, requested, group)) return false;
   return true;
 }

@@ -4,8 +4,8 @@ import { badRequest, GatewayError } from '../errors.js';
 import { applyBudgetDuration } from '../keys/budget-fields.js';
 import { type Directory, teamAccountId } from '../keys/directory.js';
 import { keyInfo } from '../keys/key-doc.js';
-import { TEAM_INERT_FIELDS, type MemberInput, type NewTeam, type UpdateTeam } from './team-schema.js';
 import { type TeamDoc, type TeamMember, teamDocOf, teamInfo, toTeamAccount } from './team-doc.js';
+import { type MemberInput, type NewTeam, TEAM_INERT_FIELDS, type UpdateTeam } from './team-schema.js';
 
 /** The user id LiteLLM gives the master key; it makes the team's creator its admin. */
 export const MASTER_USER_ID = 'default_user_id';
@@ -28,10 +28,20 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
   }
 
   /** Applies the fields present in `body`; returns the budget schedule. */
-  function apply(doc: TeamDoc, body: Omit<Partial<UpdateTeam>, 'team_id'>, current: BudgetPeriod | undefined) {
+  function apply(
+    doc: TeamDoc,
+    body: Omit<Partial<UpdateTeam>, 'team_id'>,
+    current: BudgetPeriod | undefined,
+  ) {
     const t = now();
     let budget = current;
-    for (const field of ['team_alias', 'rpm_limit', 'tpm_limit', 'max_parallel_requests', 'max_budget'] as const) {
+    for (const field of [
+      'team_alias',
+      'rpm_limit',
+      'tpm_limit',
+      'max_parallel_requests',
+      'max_budget',
+    ] as const) {
       if (body[field] !== undefined) (doc as unknown as Record<string, unknown>)[field] = body[field];
     }
     if (body.models !== undefined) doc.models = body.models;
@@ -78,9 +88,11 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
       const teamId = body.team_id ?? randomUUID();
       const t = new Date(now()).toISOString();
       const members: TeamMember[] = (body.members_with_roles ?? []).map(memberOf);
-      for (const m of members) if (m.user_id === null && m.user_email !== null) m.user_id = await userIdOf(m.user_email);
+      for (const m of members)
+        if (m.user_id === null && m.user_email !== null) m.user_id = await userIdOf(m.user_email);
       // As LiteLLM: whoever creates a team is its admin, unless already listed.
-      if (!members.some((m) => m.user_id === creator)) members.push({ role: 'admin', user_id: creator, user_email: null });
+      if (!members.some((m) => m.user_id === creator))
+        members.push({ role: 'admin', user_id: creator, user_email: null });
       const doc: TeamDoc = {
         team_id: teamId,
         team_alias: null,
@@ -106,7 +118,12 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
 
     async info(teamId: string) {
       const account = await load(teamId, teamNotFound(teamId, `Team not found, passed team id: ${teamId}.`));
-      return { team_id: teamId, team_info: teamInfo(account), keys: await keysOf(teamId), team_memberships: [] };
+      return {
+        team_id: teamId,
+        team_info: teamInfo(account),
+        keys: await keysOf(teamId),
+        team_memberships: [],
+      };
     },
 
     async update(body: UpdateTeam) {
@@ -157,10 +174,13 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
       const doc = teamDocOf(account);
       const members = (Array.isArray(added) ? added : [added]).map(memberOf);
       // A member named by email is the user with that email, when there is one (LiteLLM links them).
-      for (const m of members) if (m.user_id === null && m.user_email !== null) m.user_id = await userIdOf(m.user_email);
+      for (const m of members)
+        if (m.user_id === null && m.user_email !== null) m.user_id = await userIdOf(m.user_email);
       for (const m of members) {
         const known = doc.members_with_roles.some(
-          (e) => (m.user_id !== null && e.user_id === m.user_id) || (m.user_email !== null && e.user_email === m.user_email),
+          (e) =>
+            (m.user_id !== null && e.user_id === m.user_id) ||
+            (m.user_email !== null && e.user_email === m.user_email),
         );
         if (known) {
           throw badRequest(`User=${m.user_id ?? m.user_email} already in team. Team id=${teamId}`, 'member');
@@ -178,9 +198,13 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
       const doc = teamDocOf(account);
       const kept = doc.members_with_roles.filter(
         (m) =>
-          !((who.user_id && m.user_id === who.user_id) || (who.user_email && m.user_email === who.user_email)),
+          !(
+            (who.user_id && m.user_id === who.user_id) ||
+            (who.user_email && m.user_email === who.user_email)
+          ),
       );
-      if (kept.length === doc.members_with_roles.length) throw badRequest('User not found in team', 'user_id');
+      if (kept.length === doc.members_with_roles.length)
+        throw badRequest('User not found in team', 'user_id');
       doc.members_with_roles = kept;
       doc.updated_at = new Date(now()).toISOString();
       return teamInfo(await write(account, doc));

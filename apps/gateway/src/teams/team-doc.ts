@@ -31,7 +31,11 @@ export interface TeamDoc {
   extra?: Record<string, unknown>;
 }
 
-export function toTeamAccount(doc: TeamDoc, budget: BudgetPeriod | undefined, createdAt: number): AccountRecord {
+export function toTeamAccount(
+  doc: TeamDoc,
+  budget: BudgetPeriod | undefined,
+  createdAt: number,
+): AccountRecord {
   return {
     id: teamAccountId(doc.team_id),
     blocked: doc.blocked,

@@ -58,7 +58,9 @@ export const newTeamSchema = z.strictObject({
 });
 export const updateTeamSchema = z.strictObject({ ...teamFields, team_id: accountName });
 export const deleteTeamSchema = z.strictObject({
-  team_ids: z.array(accountName, { error: 'must be a list of team ids' }).min(1, { error: 'must not be empty' }),
+  team_ids: z
+    .array(accountName, { error: 'must be a list of team ids' })
+    .min(1, { error: 'must not be empty' }),
 });
 export const blockTeamSchema = z.strictObject({ team_id: accountName });
 export const memberAddSchema = z.strictObject({

@@ -3,11 +3,11 @@ import type { BudgetPeriod, StoredAccount } from '@fleetgate/ratelimit';
 import { badRequest, GatewayError } from '../errors.js';
 import { applyBudgetDuration } from '../keys/budget-fields.js';
 import { type Directory, teamAccountId, userAccountId } from '../keys/directory.js';
-import { docOf, keyInfo, requiredParents } from '../keys/key-doc.js';
 import { type KeyAdmin, noSuchTeam } from '../keys/key-admin.js';
+import { docOf, keyInfo, requiredParents } from '../keys/key-doc.js';
 import type { TeamAdmin } from '../teams/team-admin.js';
 import { teamDocOf, teamInfo } from '../teams/team-doc.js';
-import { type UserDoc, toUserAccount, userDocOf, userInfo } from './user-doc.js';
+import { toUserAccount, type UserDoc, userDocOf, userInfo } from './user-doc.js';
 import type { NewUser, UpdateUser } from './user-schema.js';
 
 const userNotFound = (userId: string) =>
@@ -48,7 +48,12 @@ interface UserFields {
  * its rpm/tpm/parallel limits across all its keys; its models and its budget on its personal keys
  * (keys without a team — a team key answers to the team). Its spend counts every key's.
  */
-export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin, now: () => number = Date.now) {
+export function createUserAdmin(
+  dir: Directory,
+  keys: KeyAdmin,
+  teams: TeamAdmin,
+  now: () => number = Date.now,
+) {
   const { users } = dir;
 
   /** The ids of the teams whose members name the user (LiteLLM's `teams` of a user). */
@@ -125,7 +130,9 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
     async create(body: NewUser) {
       const userId = body.user_id ?? randomUUID();
       if (await users.get(userAccountId(userId))) {
-        throw new GatewayError(409, 'invalid_request', `User with id ${userId} already exists`, { param: 'user_id' });
+        throw new GatewayError(409, 'invalid_request', `User with id ${userId} already exists`, {
+          param: 'user_id',
+        });
       }
       if (body.user_email && (await byEmail(body.user_email))) {
         throw new GatewayError(409, 'invalid_request', `User with email ${body.user_email} already exists`, {
@@ -135,7 +142,9 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
       const joins = [
         ...(body.team_id ? [{ team_id: body.team_id, role: 'user' as const }] : []),
         ...(body.teams ?? []).map((t) =>
-          typeof t === 'string' ? { team_id: t, role: 'user' as const } : { team_id: t.team_id, role: t.user_role ?? 'user' },
+          typeof t === 'string'
+            ? { team_id: t, role: 'user' as const }
+            : { team_id: t.team_id, role: t.user_role ?? 'user' },
         ),
       ];
       for (const j of joins) {
@@ -157,7 +166,9 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
         throw badRequest(`Key with alias '${body.key_alias}' already exists.`, 'key_alias');
       }
       if (written.result === 'exists') {
-        throw new GatewayError(409, 'invalid_request', `User with id ${userId} already exists`, { param: 'user_id' });
+        throw new GatewayError(409, 'invalid_request', `User with id ${userId} already exists`, {
+          param: 'user_id',
+        });
       }
       for (const j of joins) {
         await teams
@@ -171,7 +182,10 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
       const { token: _t, token_id: _i, ...keyPart } = issued as Record<string, unknown>;
       return {
         ...keyPart,
-        ...userInfo({ ...user.record, spend: user.spend }, joins.map((j) => j.team_id)),
+        ...userInfo(
+          { ...user.record, spend: user.spend },
+          joins.map((j) => j.team_id),
+        ),
         team_id: body.team_id ?? null,
       };
     },
@@ -187,7 +201,10 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
       );
       return {
         user_id: userId,
-        user_info: userInfo(account, memberships.map((t) => teamDocOf(t).team_id)),
+        user_info: userInfo(
+          account,
+          memberships.map((t) => teamDocOf(t).team_id),
+        ),
         keys: found.map(keyInfo),
         teams: memberships.map((t) => ({ ...teamInfo(t), team_memberships: [] })),
       };
@@ -203,7 +220,8 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
         const doc = blank(userId);
         const budget = apply(doc, body, undefined);
         const created = await users.create(toUserAccount(doc, budget, now()), body.spend ?? 0);
-        if (created !== 'created' && created !== 'exists') throw badRequest(`could not create user ${userId}`);
+        if (created !== 'created' && created !== 'exists')
+          throw badRequest(`could not create user ${userId}`);
         account = await users.get(userAccountId(userId));
         if (!account) throw userNotFound(userId);
         if (created === 'created') return { user_id: userId, data: userInfo(account, []) };
@@ -221,7 +239,9 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
     async delete(userIds: readonly string[]) {
       for (const id of userIds) {
         if (!(await users.get(userAccountId(id)))) {
-          throw new GatewayError(404, 'not_found', `User not found, passed user_id=${id}`, { param: 'user_ids' });
+          throw new GatewayError(404, 'not_found', `User not found, passed user_id=${id}`, {
+            param: 'user_ids',
+          });
         }
       }
       for (const id of userIds) {
@@ -235,10 +255,17 @@ export function createUserAdmin(dir: Directory, keys: KeyAdmin, teams: TeamAdmin
       return { deleted_users: userIds };
     },
 
-    async list(query: { page: number; page_size: number; user_ids?: string[]; role?: string; team?: string }) {
+    async list(query: {
+      page: number;
+      page_size: number;
+      user_ids?: string[];
+      role?: string;
+      team?: string;
+    }) {
       const { ids } = await users.list(0, Number.MAX_SAFE_INTEGER);
       const all = (await Promise.all(ids.map((id) => users.get(id)))).filter((u): u is StoredAccount => !!u);
-      const inTeam = query.team === undefined ? undefined : new Set((await teamsOfTeam(dir, query.team)) ?? []);
+      const inTeam =
+        query.team === undefined ? undefined : new Set((await teamsOfTeam(dir, query.team)) ?? []);
       const match = all.filter((u) => {
         const d = userDocOf(u);
         return (

@@ -2,7 +2,12 @@ import type { AccountRecord, BudgetPeriod, StoredAccount } from '@fleetgate/rate
 import { userAccountId } from '../keys/directory.js';
 
 /** LiteLLM's user roles. Kept and shown; only the master key manages (see README). */
-export const USER_ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const;
+export const USER_ROLES = [
+  'proxy_admin',
+  'proxy_admin_viewer',
+  'internal_user',
+  'internal_user_viewer',
+] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
 /**
@@ -27,7 +32,11 @@ export interface UserDoc {
   extra?: Record<string, unknown>;
 }
 
-export function toUserAccount(doc: UserDoc, budget: BudgetPeriod | undefined, createdAt: number): AccountRecord {
+export function toUserAccount(
+  doc: UserDoc,
+  budget: BudgetPeriod | undefined,
+  createdAt: number,
+): AccountRecord {
   return {
     id: userAccountId(doc.user_id),
     blocked: false,

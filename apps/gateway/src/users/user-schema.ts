@@ -57,7 +57,9 @@ export const updateUserSchema = z
   });
 
 export const deleteUserSchema = z.strictObject({
-  user_ids: z.array(accountName, { error: 'must be a list of user ids' }).min(1, { error: 'must not be empty' }),
+  user_ids: z
+    .array(accountName, { error: 'must be a list of user ids' })
+    .min(1, { error: 'must not be empty' }),
 });
 
 export type NewUser = z.output<typeof newUserSchema>;

@@ -64,7 +64,12 @@ export function createAdminAccess(deps: ProxyDeps): AdminAccess {
 }
 
 /** A query parameter that must be a whole number in [min, max], or absent. */
-export function intParam(text: string | undefined, name: string, min: number, max: number): number | undefined {
+export function intParam(
+  text: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) {

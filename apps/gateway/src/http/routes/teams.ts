@@ -27,8 +27,12 @@ export function registerTeamRoutes(app: Hono<GatewayEnv>, access: AdminAccess, a
 
   post('/team/new', async (c) => admin.create(parseAdmin(newTeamSchema, await access.body(c))));
   post('/team/update', async (c) => admin.update(parseAdmin(updateTeamSchema, await access.body(c))));
-  post('/team/delete', async (c) => admin.delete(parseAdmin(deleteTeamSchema, await access.body(c)).team_ids));
-  post('/team/block', async (c) => admin.block(parseAdmin(blockTeamSchema, await access.body(c)).team_id, true));
+  post('/team/delete', async (c) =>
+    admin.delete(parseAdmin(deleteTeamSchema, await access.body(c)).team_ids),
+  );
+  post('/team/block', async (c) =>
+    admin.block(parseAdmin(blockTeamSchema, await access.body(c)).team_id, true),
+  );
   post('/team/unblock', async (c) =>
     admin.block(parseAdmin(blockTeamSchema, await access.body(c)).team_id, false),
   );
@@ -45,13 +49,16 @@ export function registerTeamRoutes(app: Hono<GatewayEnv>, access: AdminAccess, a
     const teamId = c.req.query('team_id');
     // LiteLLM answers 422 for a missing team_id.
     if (!teamId) {
-      throw new GatewayError(422, 'invalid_request', 'Malformed request. No team id passed in.', { param: 'team_id' });
+      throw new GatewayError(422, 'invalid_request', 'Malformed request. No team id passed in.', {
+        param: 'team_id',
+      });
     }
     const info = await admin.info(teamId);
     if (caller.kind === 'virtual') {
       const { doc } = caller.key;
       const members = (info.team_info['members_with_roles'] as Array<{ user_id: string | null }>) ?? [];
-      const mine = doc.team_id === teamId || (doc.user_id !== null && members.some((m) => m.user_id === doc.user_id));
+      const mine =
+        doc.team_id === teamId || (doc.user_id !== null && members.some((m) => m.user_id === doc.user_id));
       if (!mine) throw notYours(`User=${doc.user_id} not authorized to access this team=${teamId}`);
     }
     return c.json(info);

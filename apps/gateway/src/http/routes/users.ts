@@ -19,7 +19,9 @@ export function registerUserRoutes(app: Hono<GatewayEnv>, access: AdminAccess, a
 
   post('/user/new', async (c) => admin.create(parseAdmin(newUserSchema, await access.body(c))));
   post('/user/update', async (c) => admin.update(parseAdmin(updateUserSchema, await access.body(c))));
-  post('/user/delete', async (c) => admin.delete(parseAdmin(deleteUserSchema, await access.body(c)).user_ids));
+  post('/user/delete', async (c) =>
+    admin.delete(parseAdmin(deleteUserSchema, await access.body(c)).user_ids),
+  );
   app.get('/user/info', async (c) => {
     const caller = await access.caller(c);
     let userId = c.req.query('user_id');
@@ -40,7 +42,13 @@ export function registerUserRoutes(app: Hono<GatewayEnv>, access: AdminAccess, a
       await admin.list({
         page: intParam(c.req.query('page'), 'page', 1, Number.MAX_SAFE_INTEGER) ?? 1,
         page_size: intParam(c.req.query('page_size'), 'page_size', 1, 100) ?? 25,
-        user_ids: ids === undefined ? undefined : ids.split(',').map((s) => s.trim()).filter(Boolean),
+        user_ids:
+          ids === undefined
+            ? undefined
+            : ids
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
         role: c.req.query('role'),
         team: c.req.query('team'),
       }),
