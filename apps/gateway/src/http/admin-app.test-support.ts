@@ -71,7 +71,7 @@ general_settings:
     accounts,
     replicaId: 'test',
   });
-  const call = (path: string, body?: unknown, key = MASTER) =>
+  const call = async (path: string, body?: unknown, key = MASTER): Promise<Response> =>
     app.request(path, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -85,7 +85,7 @@ general_settings:
       if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as T;
     },
-    chat: (key, model = 'gpt-4o') =>
+    chat: async (key, model = 'gpt-4o') =>
       app.request('/v1/chat/completions', {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
