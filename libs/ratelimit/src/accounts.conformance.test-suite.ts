@@ -145,6 +145,19 @@ export function describeAccounts(name: string, make: () => Promise<AccountHarnes
       expect((await h.accounts.get(a.id))?.spend).toBeCloseTo(0.3);
     });
 
+    it("never carries a finished period's spend into a record changed before an admission reset it", async () => {
+      const h = await make();
+      const a = record({ maxBudget: 1, budget: { resetAt: h.now() - 1_000, every: { ms: 86_400_000 } } });
+      await h.accounts.create(a, 0.9);
+      const stored = await h.accounts.get(a.id);
+      expect(stored?.spend).toBe(0);
+      expect(await h.accounts.update({ ...stored!, maxBudget: 2 })).toBe('updated');
+      expect((await h.accounts.get(a.id))?.spend).toBe(0);
+      const r = await admit(h, a.id, 0.5);
+      if (!r.admitted) throw new Error(r.reason);
+      expect(r.spend).toBeCloseTo(0.5);
+    });
+
     it('keeps collections apart in listings while sharing records and relations', async () => {
       const h = await make();
       const teams = h.accounts.collection('teams');

@@ -111,6 +111,8 @@ export class MemoryAccounts implements AccountStore {
     for (const p of record.parents ?? []) {
       if (options.mustExist?.includes(p) && !entries.has(p)) return 'parent_missing';
     }
+    // A reset that fell due is applied first, so the new schedule never carries the old period's spend.
+    this.resetIfDue(e);
     if (e.record.alias !== undefined) aliases.delete(e.record.alias);
     if (record.alias !== undefined) aliases.set(record.alias, record.id);
     for (const p of e.record.parents ?? []) this.space.members.get(p)?.delete(record.id);

@@ -14,6 +14,7 @@ import {
 } from './accounts.js';
 import { createKeyLayout } from './keys.js';
 import type { RedisClient } from './redis-store.js';
+import { type AccountState, packAccount, unpackAccount } from './scripts/account-state.js';
 import {
   ACCOUNT_CREATE_LUA,
   ACCOUNT_DELETE_LUA,
@@ -30,7 +31,7 @@ export interface RedisAccountsOptions {
   readonly collection?: string;
 }
 
-type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
+type ScriptCall = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 type Scripts = Record<'create' | 'update' | 'remove' | 'rekey', ScriptCall>;
 
 /** How many times a write is retried when a record's alias or parents changed under it. */
@@ -74,8 +75,8 @@ function redisCollection(
   const version = `${prefix}accounts:version`;
 
   const read = async (id: string): Promise<StoredAccount | undefined> => {
-    const h = await client.hgetall(recordKey(id));
-    return h['spend'] === undefined ? undefined : fromHash(id, h, Date.now());
+    const h = await client.hgetallBuffer(recordKey(id));
+    return fromHash(id, h, Date.now());
   };
 
   async function createAll(
@@ -84,7 +85,7 @@ function redisCollection(
   ): Promise<CreateAllResult> {
     const must = new Set(options.mustExist ?? []);
     const keys: string[] = [version];
-    const args: Array<string | number> = [entries.length];
+    const args: Array<string | number | Buffer> = [entries.length];
     for (const { record, spend, collection: own } of entries) {
       const alias = record.alias ?? '';
       const parents = checkParents(record.parents);
@@ -115,27 +116,38 @@ function redisCollection(
       const must = new Set(options.mustExist ?? []);
       const parents = checkParents(record.parents);
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-        const [oldAlias = '', resetAt, oldParents = ''] = await client.hmget(
+        const [aliasBytes, state, legacyResetAt, parentsBytes] = await client.hmgetBuffer(
           recordKey(record.id),
           'alias',
+          'a',
           'reset_at',
           'parents',
         );
+        const oldAlias = aliasBytes?.toString() ?? '';
+        const oldParents = parentsBytes?.toString() ?? '';
+        const resetAt = state
+          ? unpackAccount(state).resetAt
+          : legacyResetAt
+            ? Number(legacyResetAt.toString())
+            : undefined;
         const newAlias = record.alias ?? '';
-        const keys = [recordKey(record.id), aliasKey(oldAlias ?? ''), aliasKey(newAlias), version];
+        const keys = [recordKey(record.id), aliasKey(oldAlias), aliasKey(newAlias), version];
         for (const p of splitParents(oldParents)) keys.push(membersKey(p));
         for (const p of parents) keys.push(recordKey(p), membersKey(p));
         const result = (await scripts.update(
           keys.length,
           ...keys,
-          oldAlias ?? '',
+          oldAlias,
           newAlias,
           spend === undefined ? '' : String(spend),
           budgetArg(record.budget, resetAt),
-          oldParents ?? '',
+          oldParents,
           parents.join('\n'),
           parents.map((p) => (must.has(p) ? '1' : '0')).join(''),
-          ...toFields(record, undefined, false),
+          record.blocked ? '1' : '0',
+          record.expiresAt === undefined ? '' : String(record.expiresAt),
+          record.maxBudget === undefined ? '' : String(record.maxBudget),
+          ...descriptive(record),
         )) as UpdateResult | 'retry';
         if (result !== 'retry') return result;
       }
@@ -230,28 +242,24 @@ function checkParents(parents: readonly string[] | undefined): readonly string[]
 
 const splitParents = (text: string | null | undefined): string[] => (text ? text.split('\n') : []);
 
-/** The record as HSET field/value pairs (the budget schedule too, unless the update handles it). */
-function toFields(r: AccountRecord, spend: number | undefined, withBudget = true): Array<string | number> {
-  const f: Array<string | number> = [
-    'id',
-    r.id,
-    'blocked',
-    r.blocked ? '1' : '0',
-    'created',
-    r.createdAt,
-    'doc',
-    r.doc,
-  ];
-  if (spend !== undefined) f.push('spend', spend);
+/** The record as HSET field/value pairs: its packed state (account-state.ts) and the rest. */
+function toFields(r: AccountRecord, spend: number): Array<string | number | Buffer> {
+  const state = packAccount({
+    spend,
+    blocked: r.blocked,
+    expiresAt: r.expiresAt,
+    maxBudget: r.maxBudget,
+    resetAt: r.budget?.resetAt,
+    everyMs: r.budget && 'ms' in r.budget.every ? r.budget.every.ms : undefined,
+    everyMonths: r.budget && 'months' in r.budget.every ? r.budget.every.months : undefined,
+  });
+  return ['a', state, ...descriptive(r)];
+}
+
+/** The fields that describe a record rather than limit it. */
+function descriptive(r: AccountRecord): Array<string | number> {
+  const f: Array<string | number> = ['id', r.id, 'created', r.createdAt, 'doc', r.doc];
   if (r.alias !== undefined) f.push('alias', r.alias);
-  if (r.expiresAt !== undefined) f.push('expires', r.expiresAt);
-  if (r.maxBudget !== undefined) f.push('max_budget', r.maxBudget);
-  if (r.budget && withBudget) {
-    f.push('reset_at', r.budget.resetAt);
-    f.push(
-      ...('ms' in r.budget.every ? ['every_ms', r.budget.every.ms] : ['every_mo', r.budget.every.months]),
-    );
-  }
   return f;
 }
 
@@ -259,37 +267,54 @@ function toFields(r: AccountRecord, spend: number | undefined, withBudget = true
  * What the update does with the budget: keep the stored reset time when the schedule is unchanged
  * (admission may have moved it on since it was read), replace it when it changed, drop it when gone.
  */
-function budgetArg(budget: BudgetPeriod | undefined, storedResetAt: string | null | undefined): string {
+function budgetArg(budget: BudgetPeriod | undefined, storedResetAt: number | undefined): string {
   if (!budget) return 'none';
-  if (storedResetAt !== null && storedResetAt !== undefined && budget.resetAt === Number(storedResetAt))
-    return 'keep';
+  if (storedResetAt !== undefined && budget.resetAt === storedResetAt) return 'keep';
   const every = budget.every;
   return `${budget.resetAt}:${'ms' in every ? every.ms : ''}:${'months' in every ? every.months : ''}`;
 }
 
-function fromHash(id: string, h: Record<string, string>, now: number): StoredAccount {
-  let budget: BudgetPeriod | undefined;
-  if (h['reset_at'] !== undefined) {
-    const every =
-      h['every_ms'] !== undefined ? { ms: Number(h['every_ms']) } : { months: Number(h['every_mo'] ?? 1) };
-    budget = { resetAt: Number(h['reset_at']), every };
+/** A record as stored: the packed state, or (written before it) the text fields it replaced. */
+function fromHash(id: string, raw: Record<string, Buffer>, now: number): StoredAccount | undefined {
+  const text = (name: string) => raw[name]?.toString();
+  const num = (name: string) => (raw[name] === undefined ? undefined : Number(raw[name].toString()));
+  let state: AccountState;
+  if (raw['a']) {
+    state = unpackAccount(raw['a']);
+  } else {
+    if (raw['spend'] === undefined) return undefined;
+    state = {
+      spend: num('spend') ?? 0,
+      blocked: text('blocked') === '1',
+      expiresAt: num('expires'),
+      maxBudget: num('max_budget'),
+      resetAt: num('reset_at'),
+      everyMs: num('every_ms'),
+      everyMonths: num('every_mo'),
+    };
   }
-  let spend = Number(h['spend'] ?? 0);
+  let budget: BudgetPeriod | undefined;
+  if (state.resetAt !== undefined) {
+    const every = state.everyMs !== undefined ? { ms: state.everyMs } : { months: state.everyMonths ?? 1 };
+    budget = { resetAt: state.resetAt, every };
+  }
+  let spend = state.spend;
   // A reset admission has not applied yet still counts: show what the next admission will see.
   if (budget && now >= budget.resetAt) {
     budget = { ...budget, resetAt: nextReset(budget, now) };
     spend = 0;
   }
+  const parents = text('parents');
   return {
     id,
-    alias: h['alias'],
-    blocked: h['blocked'] === '1',
-    expiresAt: h['expires'] === undefined ? undefined : Number(h['expires']),
-    maxBudget: h['max_budget'] === undefined ? undefined : Number(h['max_budget']),
+    alias: text('alias'),
+    blocked: state.blocked,
+    expiresAt: state.expiresAt,
+    maxBudget: state.maxBudget,
     budget,
-    createdAt: Number(h['created'] ?? 0),
-    doc: h['doc'] ?? '{}',
-    parents: h['parents'] === undefined ? undefined : splitParents(h['parents']),
+    createdAt: num('created') ?? 0,
+    doc: text('doc') ?? '{}',
+    parents: parents === undefined ? undefined : splitParents(parents),
     spend,
   };
 }

@@ -244,3 +244,40 @@ describe('redis store', () => {
     expect(new Set(keys.map((k) => k.match(/\{[^}]+\}/)?.[0]))).toEqual(new Set(['{fleet-a}']));
   });
 });
+
+describe('redis accounts written before the packed state', () => {
+  it('are read, admitted, charged and settled as before, converted on first touch', async () => {
+    const c = client();
+    const namespace = `test-${randomUUID()}`;
+    const accounts = createRedisAccounts(c, { namespace });
+    const store = createRedisStore(c, { namespace });
+    const key = `fleetgate:v1:{${namespace}}:account:old`;
+    // A record as the previous build wrote it: every enforced number a text field.
+    await c.hset(key, {
+      id: 'old',
+      spend: '0.25',
+      blocked: '0',
+      max_budget: '1',
+      reset_at: String(Date.now() + 86_400_000),
+      every_ms: '86400000',
+      created: '1',
+      doc: '{}',
+    });
+    await c.zadd(`fleetgate:v1:{${namespace}}:accounts`, 1, 'old');
+    expect(await accounts.get('old')).toMatchObject({ spend: 0.25, maxBudget: 1, blocked: false });
+    const admitted = await store.admit({
+      candidates: [{ id: 'd:x', limits: {} }],
+      tokens: 0,
+      leaseId: 'l1',
+      accounts: [{ id: 'old', cost: 0.5 }],
+    });
+    if (!admitted.admitted) throw new Error(admitted.reason);
+    expect(admitted.spend).toBeCloseTo(0.75);
+    expect(await c.hget(key, 'spend')).toBeNull();
+    expect(await c.hexists(key, 'a')).toBe(1);
+    await store.settle(admitted.ticket, 0, 'success', 0.1);
+    await expect.poll(async () => (await accounts.get('old'))?.spend).toBeCloseTo(0.35);
+    expect(await accounts.get('old')).toMatchObject({ maxBudget: 1, budget: { every: { ms: 86_400_000 } } });
+    await store.close();
+  });
+});

@@ -1,8 +1,11 @@
+import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
+
 /**
  * Account records — virtual keys, teams, users: HASH fleetgate:v1:{ns}:account:<id> with fields
- *   spend, blocked ('1'/'0'), expires (ms), max_budget, reset_at (ms), every_ms | every_mo, alias,
- *   created (ms), doc (the gateway's JSON), id, index (its collection's list, e.g. 'accounts'),
- *   parents (the ids of the accounts it belongs to, one per line)
+ *   a (the packed state admission enforces: spend, blocked, expiry, budget and its reset schedule;
+ *   see account-state.ts), alias, created (ms), doc (the gateway's JSON), id, index (its
+ *   collection's list, e.g. 'accounts'), parents (the ids of the accounts it belongs to, one per
+ *   line)
  * plus STRING fleetgate:v1:{ns}:alias:<alias> → id (aliases are unique), a ZSET per collection
  * (fleetgate:v1:{ns}:accounts for keys, …:list:<name> for the others) id → created, SET
  * fleetgate:v1:{ns}:members:<id> of the ids that belong to an account (a team's or a user's keys),
@@ -75,11 +78,16 @@ return { 'created' }
  * ARGV[3] spend ('' = keep)  ARGV[4] budget: 'keep', 'none', or 'reset_at:every_ms:every_mo'
  * ARGV[5] current parents as read (one per line, '' = none)  ARGV[6] new parents (the same)
  * ARGV[7] per new parent '1' when it must exist, else '0'
- * ARGV[8..] field, value, … (the fields below are replaced; absent ones are removed)
+ * ARGV[8] blocked ('1'/'0')  ARGV[9] expires (ms, '' = never)  ARGV[10] max_budget ('' = none)
+ * ARGV[11..] field, value, … (alias and doc are replaced; absent ones are removed)
  * Returns 'updated', 'missing', 'alias_taken', 'parent_missing' (nothing written), or 'retry' when
- * the alias or the parents changed since they were read.
+ * the alias or the parents changed since they were read. A budget reset that is due is applied
+ * first (spend 0), as admission would, so a new schedule never carries a finished period's spend.
  */
 export const ACCOUNT_UPDATE_LUA = `
+local call, spack, sunpack = redis.call, struct.pack, struct.unpack
+local AF = '${ACCOUNT_FMT}'
+${ACCOUNT_LEGACY_LUA.trim()}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 local current = redis.call('HGET', KEYS[1], 'alias') or ''
 if current ~= ARGV[1] then return 'retry' end
@@ -99,18 +107,27 @@ for _, p in ipairs(new) do
   if p.must and redis.call('EXISTS', p.key) == 0 then return 'parent_missing' end
 end
 local id = redis.call('HGET', KEYS[1], 'id') or ''
-redis.call('HDEL', KEYS[1], 'blocked', 'expires', 'max_budget', 'alias', 'doc', 'parents')
-if ARGV[4] ~= 'keep' then
-  redis.call('HDEL', KEYS[1], 'reset_at', 'every_ms', 'every_mo')
-  if ARGV[4] ~= 'none' then
-    local at, ms, mo = string.match(ARGV[4], '^(%d+):(%d*):(%d*)$')
-    redis.call('HSET', KEYS[1], 'reset_at', at)
-    if ms ~= '' then redis.call('HSET', KEYS[1], 'every_ms', ms) else redis.call('HSET', KEYS[1], 'every_mo', mo) end
-  end
+local spend, reset_at, every_ms, every_mo, _
+local ab = redis.call('HGET', KEYS[1], 'a')
+if ab then
+  spend, _, _, _, reset_at, every_ms, every_mo = sunpack(AF, ab)
+else
+  spend, _, _, _, reset_at, every_ms, every_mo = legacy_account(KEYS[1])
 end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'spend', ARGV[3]) end
+local t = redis.call('TIME')
+if reset_at > 0 and t[1] * 1000 + math.floor(t[2] / 1000) >= reset_at then spend = 0 end
+if ARGV[4] == 'none' then
+  reset_at, every_ms, every_mo = 0, 0, 0
+elseif ARGV[4] ~= 'keep' then
+  local at, ms, mo = string.match(ARGV[4], '^(%d+):(%d*):(%d*)$')
+  reset_at, every_ms, every_mo = tonumber(at), tonumber(ms) or 0, tonumber(mo) or 0
+end
+if ARGV[3] ~= '' then spend = tonumber(ARGV[3]) end
+redis.call('HSET', KEYS[1], 'a', spack(AF, spend, ARGV[8] == '1' and 1 or 0, tonumber(ARGV[9]) or 0,
+  tonumber(ARGV[10]) or -1, reset_at, every_ms, every_mo))
+redis.call('HDEL', KEYS[1], 'alias', 'doc', 'parents')
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'parents', ARGV[6]) end
 local staying = {}

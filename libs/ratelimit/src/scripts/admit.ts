@@ -1,4 +1,5 @@
 import type { Geometry } from '../options.js';
+import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
 import { windowPrelude } from './window.js';
 
@@ -19,8 +20,9 @@ import { windowPrelude } from './window.js';
  *     team key).
  * KEYS, admission after admission: its account records (a key, its team, its user; each must exist,
  *   not be blocked or expired, and be under budget — a due budget reset is applied first; on
- *   admission the cost is added to each one's spend), then per subject its window HASH (see
- *   window.ts) and, when parallel > 0, its in-flight ZSET (lease id → lease expiry, ms).
+ *   admission the cost is added to each one's spend; the state is the record's packed field 'a',
+ *   see account-state.ts), then per subject its window HASH (see window.ts) and, when
+ *   parallel > 0, its in-flight ZSET (lease id → lease expiry, ms).
  *
  * Returns, admission after admission, the count n of its reply's doubles (a double) and then the
  * reply: n little-endian doubles (bytes, like the arguments: a table reply costs Redis a conversion
@@ -47,7 +49,9 @@ import { windowPrelude } from './window.js';
 export function admitScript(geo: Geometry): string {
   return `${windowPrelude(geo)}
 local sub = string.sub
+local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
+${ACCOUNT_LEGACY_LUA.trim()}
 
 -- The batch: each admission in turn (so each sees the ones before it), in a loop rather than a
 -- function (a closure over the prelude would cost every call its upvalues); an admission ends by
@@ -62,10 +66,11 @@ for n = 1, tonumber(ARGV[1], 16) do
     local C, G, tokens = tonumber(sub(A, 13, 24), 16), tonumber(sub(A, 25, 36), 16), tonumber(sub(A, 37, 48), 16)
 
     -- The accounts first: a key (or its team, or its user) that may not spend refuses the request
-    -- before any window is touched. costs[j] and periods[j] are kept for the charge below.
-    local na, costs, periods = 0, nil, nil
+    -- before any window is touched. Each one's state (account-state.ts) is kept in st, eight numbers
+    -- per account (cost, then the state with spend last), for the charge below.
+    local na, st = 0, nil
     if costarg ~= '' then
-      costs, periods = {}, {}
+      st = {}
       local pos = 1
       while pos do
         local sp = string.find(costarg, ' ', pos, true)
@@ -75,21 +80,25 @@ for n = 1, tonumber(ARGV[1], 16) do
         local enforce = true
         if sub(cost, 1, 1) == '~' then cost, enforce = sub(cost, 2), false end
         local akey = KEYS[k0 + na - 1]
-        local a = call('HMGET', akey, 'spend', 'blocked', 'expires', 'max_budget', 'reset_at', 'every_ms', 'every_mo')
-        local spend = tonumber(a[1])
-        if not spend then reply = spack('<dddd', 0, 6, na, 0) break end
-        if a[2] == '1' then reply = spack('<dddd', 0, 7, na, 0) break end
-        local expires = tonumber(a[3])
-        if expires and now >= expires then reply = spack('<dddddd', 0, 8, na, 0, 0, expires) break end
-        local reset_at = tonumber(a[5])
-        if reset_at and now >= reset_at then
-          reset_at = next_reset(reset_at, tonumber(a[6]), tonumber(a[7]), now)
-          spend = 0
-          call('HSET', akey, 'spend', 0, 'reset_at', reset_at)
+        local ab = call('HGET', akey, 'a')
+        local spend, blocked, expires, budget, reset_at, every_ms, every_mo
+        if ab then
+          spend, blocked, expires, budget, reset_at, every_ms, every_mo = sunpack(AF, ab)
+        else
+          spend, blocked, expires, budget, reset_at, every_ms, every_mo = legacy_account(akey)
         end
-        local budget = tonumber(a[4])
-        if enforce and budget and spend >= budget then reply = spack('<dddddd', 0, 9, na, 0, spend, budget) break end
-        costs[na], periods[na] = cost, reset_at or 0
+        if not spend then reply = spack('<dddd', 0, 6, na, 0) break end
+        if blocked == 1 then reply = spack('<dddd', 0, 7, na, 0) break end
+        if expires > 0 and now >= expires then reply = spack('<dddddd', 0, 8, na, 0, 0, expires) break end
+        if reset_at > 0 and now >= reset_at then
+          reset_at = next_reset(reset_at, every_ms > 0 and every_ms or nil, every_mo > 0 and every_mo or nil, now)
+          spend = 0
+          call('HSET', akey, 'a', spack(AF, 0, blocked, expires, budget, reset_at, every_ms, every_mo))
+        end
+        if enforce and budget >= 0 and spend >= budget then reply = spack('<dddddd', 0, 9, na, 0, spend, budget) break end
+        local b = 8 * na
+        st[b - 7], st[b - 6], st[b - 5], st[b - 4] = tonumber(cost), blocked, expires, budget
+        st[b - 3], st[b - 2], st[b - 1], st[b] = reset_at, every_ms, every_mo, spend
       end
       if reply then break end
     end
@@ -235,8 +244,11 @@ for n = 1, tonumber(ARGV[1], 16) do
       out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
     end
     for j = 1, na do
-      out[#out + 1] = tonumber(call('HINCRBYFLOAT', KEYS[k0 + j - 1], 'spend', costs[j]))
-      out[#out + 1] = periods[j]
+      local b = 8 * j
+      local spend = st[b] + st[b - 7]
+      call('HSET', KEYS[k0 + j - 1], 'a', spack(AF, spend, st[b - 6], st[b - 5], st[b - 4], st[b - 3], st[b - 2], st[b - 1]))
+      out[#out + 1] = spend
+      out[#out + 1] = st[b - 3]
     end
     if #out == 9 then reply = spack('<ddddddddd', tunpack(out)) else reply = spack('<' .. string.rep('d', #out), tunpack(out)) end
   until true
