@@ -36,7 +36,10 @@ export function packAccount(s: AccountState): Buffer {
     s.everyMs ?? 0,
     s.everyMonths ?? 0,
   ];
-  values.forEach((v, i) => b.writeDoubleLE(Number.isFinite(v) ? v : 0, 8 * i));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    b.writeDoubleLE(Number.isFinite(v) ? v : 0, 8 * i);
+  }
   return b;
 }
 
