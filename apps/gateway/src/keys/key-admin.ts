@@ -151,7 +151,8 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
       const doc = docOf(account);
       const budget = apply(doc, body, account);
       const record = toAccount(account.id, doc, budget, account.createdAt);
-      const result = await accounts.update(record, body.spend, requiredParents(doc));
+      // The team must exist when the update names it (a key issued before teams existed may name one that does not).
+      const result = await accounts.update(record, body.spend, body.team_id ? requiredParents(doc) : {});
       if (result === 'alias_taken') throw aliasTaken(doc.key_alias);
       if (result === 'parent_missing') throw noSuchTeam(doc.team_id);
       if (result === 'missing') throw notFound();
@@ -174,7 +175,7 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
       if (result === 'exists') throw badRequest('"new_key" is already in use by another key', 'new_key');
       doc.key_name = keyName(key);
       const record = toAccount(id, doc, budget, old.createdAt);
-      const updated = await accounts.update(record, body.spend, requiredParents(doc));
+      const updated = await accounts.update(record, body.spend, body.team_id ? requiredParents(doc) : {});
       if (updated === 'alias_taken') throw aliasTaken(doc.key_alias);
       if (updated === 'parent_missing') throw noSuchTeam(doc.team_id);
       const stored = (await accounts.get(id)) ?? { ...record, spend: old.spend };
