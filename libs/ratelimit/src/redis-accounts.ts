@@ -34,13 +34,20 @@ export interface RedisAccountsOptions {
 type ScriptCall = (...args: Array<string | number | Buffer>) => Promise<unknown>;
 type Scripts = Record<'create' | 'update' | 'remove' | 'rekey', ScriptCall>;
 
+/** What the collections of one store share: its scripts, and this process's watchers. */
+interface Shared {
+  readonly scripts: Scripts;
+  readonly watchers: Set<(id: string) => void>;
+}
+
 /** How many times a write is retried when a record's alias or parents changed under it. */
 const ATTEMPTS = 5;
 
 /**
  * Accounts in Redis, next to the windows they are limited by. Every change bumps a version key;
  * each replica reads it every `pollMs` and drops its cached records when it moved — so a deleted,
- * blocked or changed key is seen everywhere within `pollMs` plus one round trip, and admission
+ * blocked or changed key is seen everywhere within `pollMs` plus one round trip (and at once by the
+ * replica that made the change, whose watchers are told when its write returns), and admission
  * (which reads the records itself) refuses a deleted or blocked key or team at once regardless.
  */
 export function createRedisAccounts(client: RedisClient, options: RedisAccountsOptions = {}): AccountStore {
@@ -54,15 +61,26 @@ export function createRedisAccounts(client: RedisClient, options: RedisAccountsO
     remove: define('fleetgateAccountDelete', ACCOUNT_DELETE_LUA),
     rekey: define('fleetgateAccountRekey', ACCOUNT_REKEY_LUA),
   };
-  return redisCollection(client, options, scripts, checkCollection(options.collection ?? ''));
+  return redisCollection(
+    client,
+    options,
+    { scripts, watchers: new Set() },
+    checkCollection(options.collection ?? ''),
+  );
 }
 
 function redisCollection(
   client: RedisClient,
   options: RedisAccountsOptions,
-  scripts: Scripts,
+  shared: Shared,
   collection: string,
 ): AccountStore {
+  const { scripts } = shared;
+  /** A change made through this process is announced here at once; other replicas learn it by polling. */
+  const changed = <T>(result: T): T => {
+    for (const w of shared.watchers) w('*');
+    return result;
+  };
   const layout = createKeyLayout(options.namespace ?? 'fleetgate');
   const prefix = layout.prefix;
   const recordKey = layout.account;
@@ -100,7 +118,7 @@ function redisCollection(
       args.push(fields.length, ...fields);
     }
     const reply = (await scripts.create(keys.length, ...keys, ...args)) as [CreateResult, string?];
-    return { result: reply[0], id: reply[1] };
+    return changed({ result: reply[0], id: reply[1] });
   }
 
   return {
@@ -149,7 +167,7 @@ function redisCollection(
           record.maxBudget === undefined ? '' : String(record.maxBudget),
           ...descriptive(record),
         )) as UpdateResult | 'retry';
-        if (result !== 'retry') return result;
+        if (result !== 'retry') return changed(result);
       }
       throw new Error(`account ${record.id} kept changing alias or parents under the update`);
     },
@@ -179,7 +197,7 @@ function redisCollection(
           if (attempt >= ATTEMPTS) throw new Error(`account ${id} kept changing under the delete`);
         }
       }
-      return deleted;
+      return changed(deleted);
     },
     async rekey(oldId, newId): Promise<RekeyResult> {
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -200,7 +218,7 @@ function redisCollection(
           alias ?? '',
           parents ?? '',
         )) as RekeyResult | 'retry';
-        if (result !== 'retry') return result;
+        if (result !== 'retry') return changed(result);
       }
       throw new Error(`account ${oldId} kept changing parents under the rekey`);
     },
@@ -213,6 +231,7 @@ function redisCollection(
     },
     members: (id) => client.smembers(membersKey(id)),
     watch(onChange) {
+      shared.watchers.add(onChange);
       let last: string | null | undefined;
       const timer = setInterval(() => {
         client.get(version).then(
@@ -226,9 +245,12 @@ function redisCollection(
         );
       }, options.pollMs ?? 250);
       timer.unref();
-      return () => clearInterval(timer);
+      return () => {
+        clearInterval(timer);
+        shared.watchers.delete(onChange);
+      };
     },
-    collection: (name) => redisCollection(client, options, scripts, checkCollection(name)),
+    collection: (name) => redisCollection(client, options, shared, checkCollection(name)),
   };
 }
 

@@ -281,3 +281,20 @@ describe('redis accounts written before the packed state', () => {
     await store.close();
   });
 });
+
+describe('redis accounts watchers', () => {
+  it('hear of a change made through this process when the write returns, not a poll later', async () => {
+    const c = client();
+    const accounts = createRedisAccounts(c, { namespace: `test-${randomUUID()}`, pollMs: 60_000 });
+    const heard: string[] = [];
+    const stop = accounts.collection('teams').watch((id) => heard.push(id));
+    await accounts.create({ id: 'k', blocked: false, createdAt: 1, doc: '{}' }, 0);
+    expect(heard).toEqual(['*']);
+    await accounts.update({ id: 'k', blocked: true, createdAt: 1, doc: '{}' });
+    await accounts.delete(['k']);
+    expect(heard).toHaveLength(3);
+    stop();
+    await accounts.create({ id: 'k2', blocked: false, createdAt: 1, doc: '{}' }, 0);
+    expect(heard).toHaveLength(3);
+  });
+});

@@ -40,17 +40,13 @@ export function createAuthenticator(
     if (!keys || !key.startsWith('sk-')) throw invalid();
     const hash = keyHash(key);
     const held = keys.cache.peek(hash);
-    // A copy that says blocked may be older than an unblock: it is read again before refusing.
-    if (held && !held.doc.blocked && !held.team?.doc.blocked) return virtual(hash, held, keys.now());
-    if (held) keys.cache.drop(hash);
+    if (held) return virtual(hash, held, keys.now());
     return keys.cache.get(hash).then(
       (found) => {
         if (!found) throw invalid();
         return virtual(hash, found, keys.now());
       },
       (error: unknown) => {
-        // The store is away: a blocked key this replica knows stays refused as it knew it.
-        if (held) return virtual(hash, held, keys.now());
         throw new GatewayError(
           503,
           'key_store_unavailable',

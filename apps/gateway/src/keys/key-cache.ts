@@ -75,10 +75,6 @@ export function createKeyCache(accounts: AccountStore) {
     },
     /** Only what is already here (while Redis is away). */
     peek: (hash: string) => entries.get(hash),
-    /** Forgets this replica's copy of a key, so the next `get` reads it again. */
-    drop: (hash: string) => {
-      entries.delete(hash);
-    },
     close: stop,
   };
 }
