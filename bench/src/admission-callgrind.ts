@@ -9,6 +9,8 @@
  *   admit, 4 candidates            the same, batched per tick as the gateway sends them
  *   admit + settle                 as the gateway does per request (16 callers: settlements batch)
  *   admit, 4 candidates + 1 gate   a virtual key's window checked and reserved too
+ *   … + the key's account          its spend, budget, blocked and expiry checked and charged too
+ *   … + a team                     a team key: the team's window, the team's and the user's accounts
  * Reports instructions per admission (the whole server: parsing, the script, the reply) with 16
  * concurrent callers, so the admissions and settlements of a tick share script calls as in the
  * gateway — except the phase that sends one admission per call.
@@ -22,7 +24,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRedisStore, INCR_LUA, type Subject } from '@fleetgate/ratelimit';
+import { createRedisAccounts, createRedisStore, INCR_LUA, type Subject } from '@fleetgate/ratelimit';
 import { Redis } from 'ioredis';
 import { freePort, isMain, track } from './procs.js';
 import { fmt, mdTable } from './stats.js';
@@ -90,6 +92,19 @@ export async function runAdmissionCallgrind(
     const open: Subject = { id: 'd:open', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
     const four = [open, { ...open, id: 'd:2' }, { ...open, id: 'd:3' }, { ...open, id: 'd:4' }];
     const gate: Subject = { id: 'k:key', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
+    // A virtual key's account (spend, budget, blocked, expiry), checked and charged in the same call.
+    const accounts = createRedisAccounts(client, { namespace: 'callgrind' });
+    const account = { id: 'key', blocked: false, maxBudget: 1e9, createdAt: Date.now(), doc: '{}' };
+    await accounts.create(account, 0);
+    const charge = { id: 'key', cost: 0.0123 };
+    // A key in a team, with a user: the team's window is one more gate, team and user two more accounts.
+    const teamGate: Subject = { id: 't:team', limits: { rpm: 100_000_000, tpm: 10_000_000_000 } };
+    for (const id of ['team:team', 'user:user']) await accounts.create({ ...account, id }, 0);
+    const teamCharges = [
+      charge,
+      { id: 'team:team', cost: 0.0123 },
+      { id: 'user:user', cost: 0.0123, enforceBudget: false },
+    ];
     let lease = 0;
     const phases: Array<[string, () => Promise<unknown>]> = [
       ['INCR_LUA (INCR + PEXPIRE)', () => incr('fleetgate:v1:{callgrind}:incr', 60_000)],
@@ -115,6 +130,28 @@ export async function runAdmissionCallgrind(
       [
         'admit, 4 candidates + a key gate',
         () => store.admit({ candidates: four, gates: [gate], tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      [
+        'admit, 4 candidates + a key gate + the key account',
+        () =>
+          store.admit({
+            candidates: four,
+            gates: [gate],
+            tokens: 4_100,
+            leaseId: `l${lease++}`,
+            accounts: [charge],
+          }),
+      ],
+      [
+        'admit, 4 candidates + key and team gates + key, team and user accounts',
+        () =>
+          store.admit({
+            candidates: four,
+            gates: [gate, teamGate],
+            tokens: 4_100,
+            leaseId: `l${lease++}`,
+            accounts: teamCharges,
+          }),
       ],
     ];
     const drive = async (call: () => Promise<unknown>, n: number) => {

@@ -9,6 +9,7 @@
  * upstream and (INFO cpu) Redis across the measured interval.
  *
  *   node bench/dist/gateway-bench.js [--connections 64] [--duration 10] [--rate 500] [--warmup 2] [--no-redis]
+ *                                    [--only direct,bare,off,on,vkey,tkey]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ export interface GatewayBenchOptions {
    * seconds then hits one round of every target, not one target of the run. @default 3
    */
   readonly rounds?: number;
+  /** Only these targets (e.g. on, vkey, tkey for the virtual-key piece). @default all */
+  readonly only?: readonly TargetKey[] | undefined;
   /** Redis for the "Redis on" variant; undefined skips it. */
   readonly redisUrl: string | undefined;
   /** Why Redis is skipped, for the report. */
@@ -55,8 +58,11 @@ export interface Measured {
   readonly redisCpu: number | undefined;
 }
 
+export type TargetKey = 'direct' | 'bare' | 'off' | 'on' | 'vkey' | 'tkey';
+export const TARGET_KEYS: readonly TargetKey[] = ['direct', 'bare', 'off', 'on', 'vkey', 'tkey'];
+
 export interface TargetRun {
-  readonly key: 'direct' | 'bare' | 'off' | 'on' | 'vkey';
+  readonly key: TargetKey;
   readonly label: string;
   /** The closed-loop round with the median throughput. */
   readonly closed: Measured;
@@ -170,28 +176,39 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const config = join(dir, 'config.yaml');
     writeFileSync(config, configYaml(fake.url, `bench-${randomUUID().slice(0, 8)}`));
     options.log(`fake-llm at ${fake.url} (pid ${fake.pid}, latency 0 ms)`);
-    const targets: Target[] = [
-      { key: 'direct', label: 'direct (fake-llm)', url: upstream, proxy: undefined, redis: undefined },
-    ];
-    const bare = await startBareProxy(upstream);
-    started.push(bare);
-    targets.push({
-      key: 'bare',
-      label: 'bare proxy',
-      url: `${bare.url}/chat/completions`,
-      proxy: bare,
-      redis: undefined,
-    });
-    const off = await startFleetgate({ config, logLevel: 'info' });
-    started.push(off);
-    targets.push({
-      key: 'off',
-      label: 'Fleetgate, Redis off',
-      url: `${off.url}/chat/completions`,
-      proxy: off,
-      redis: undefined,
-    });
-    if (options.redisUrl) {
+    const want = (k: TargetKey) => !options.only || options.only.includes(k);
+    const targets: Target[] = [];
+    if (want('direct'))
+      targets.push({
+        key: 'direct',
+        label: 'direct (fake-llm)',
+        url: upstream,
+        proxy: undefined,
+        redis: undefined,
+      });
+    if (want('bare')) {
+      const bare = await startBareProxy(upstream);
+      started.push(bare);
+      targets.push({
+        key: 'bare',
+        label: 'bare proxy',
+        url: `${bare.url}/chat/completions`,
+        proxy: bare,
+        redis: undefined,
+      });
+    }
+    if (want('off')) {
+      const off = await startFleetgate({ config, logLevel: 'info' });
+      started.push(off);
+      targets.push({
+        key: 'off',
+        label: 'Fleetgate, Redis off',
+        url: `${off.url}/chat/completions`,
+        proxy: off,
+        redis: undefined,
+      });
+    }
+    if (options.redisUrl && (want('on') || want('vkey') || want('tkey'))) {
       redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
       const on = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
@@ -203,27 +220,44 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         proxy: on,
         redis,
       });
-      // The same gateway, called with a virtual key whose rpm/tpm limits and budget never bind: the
-      // key's windows and spend are checked and charged in the same admission call.
-      const issued = await fetch(`${on.url}/key/generate`, {
-        method: 'POST',
-        headers: HEADERS,
-        body: JSON.stringify({
-          key_alias: `bench-${randomUUID()}`,
-          rpm_limit: 100_000_000,
-          tpm_limit: 10_000_000_000,
-          max_budget: 1_000_000,
-        }),
-      });
-      const { key } = (await issued.json()) as { key: string };
-      targets.push({
-        key: 'vkey',
-        label: 'Fleetgate, Redis on, virtual key',
-        url: `${on.url}/chat/completions`,
-        proxy: on,
-        redis,
-        apiKey: key,
-      });
+      const admin = async (path: string, body: Record<string, unknown>) => {
+        const res = await fetch(`${on.url}${path}`, {
+          method: 'POST',
+          headers: HEADERS,
+          body: JSON.stringify(body),
+        });
+        if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+        return (await res.json()) as Record<string, unknown>;
+      };
+      // Limits and budgets that never bind: every window and account is checked and charged anyway.
+      const unbound = { rpm_limit: 100_000_000, tpm_limit: 10_000_000_000, max_budget: 1_000_000 };
+      // The same gateway, called with a virtual key: its windows and spend in the same admission call.
+      if (want('vkey')) {
+        const { key } = await admin('/key/generate', { key_alias: `bench-${randomUUID()}`, ...unbound });
+        targets.push({
+          key: 'vkey',
+          label: 'Fleetgate, Redis on, virtual key',
+          url: `${on.url}/chat/completions`,
+          proxy: on,
+          redis,
+          apiKey: key as string,
+        });
+      }
+      // A key in a team, issued to a user: the team's window is one more gate, the team's and the
+      // user's records two more accounts — still the one admission call.
+      if (want('tkey')) {
+        const { team_id } = await admin('/team/new', { team_alias: 'bench', ...unbound });
+        const { user_id } = await admin('/user/new', { auto_create_key: false });
+        const { key } = await admin('/key/generate', { team_id, user_id, ...unbound });
+        targets.push({
+          key: 'tkey',
+          label: 'Fleetgate, Redis on, virtual key in a team',
+          url: `${on.url}/chat/completions`,
+          proxy: on,
+          redis,
+          apiKey: key as string,
+        });
+      }
     } else {
       options.log(`Fleetgate (Redis on): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`);
     }
@@ -233,7 +267,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     }
 
     const rounds = options.rounds ?? 3;
-    const closed = new Map<TargetRun['key'], Measured[]>(targets.map((t) => [t.key, []]));
+    const closed = new Map<TargetKey, Measured[]>(targets.map((t) => [t.key, []]));
     for (let r = 1; r <= rounds; r++) {
       for (const t of targets) {
         const m = await measure(options, 'closed', t.url, fake, t.proxy, t.redis, t.apiKey);
@@ -269,7 +303,7 @@ const errorsOf = (r: LoadResult) => {
 /** Markdown: closed-loop table, open-loop table, ratios against the targets. */
 export function gatewayReport(result: GatewayBenchResult): string {
   const { options, runs } = result;
-  const by = (k: TargetRun['key']) => runs.find((r) => r.key === k);
+  const by = (k: TargetKey) => runs.find((r) => r.key === k);
   const closedRows = runs.map((r) => [
     r.label,
     fmt(r.closed.load.rps),
@@ -298,6 +332,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
   const off = by('off');
   const on = by('on');
   const vkey = by('vkey');
+  const tkey = by('tkey');
   const ratio = (a: number | undefined, b: number | undefined) =>
     a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
   /** The median over rounds of a/b, each pair measured back to back in the same round. */
@@ -319,6 +354,8 @@ export function gatewayReport(result: GatewayBenchResult): string {
   const redisCpu = perRound(on, off, (m) => m.proxyCpu);
   const keyTput = perRound(vkey, on, (m) => m.load.rps);
   const keyCpu = perRound(vkey, on, (m) => m.proxyCpu);
+  const teamTput = perRound(tkey, on, (m) => m.load.rps);
+  const teamCpu = perRound(tkey, on, (m) => m.proxyCpu);
   const added = (r: TargetRun | undefined) =>
     r && direct ? r.open.load.latency.p50 - direct.open.load.latency.p50 : undefined;
   const addedSvc = (r: TargetRun | undefined) =>
@@ -339,7 +376,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
       'Redis on / Redis off, throughput',
       pct(redisTput),
       '≥ 85 %',
-      on ? verdict(redisTput !== undefined && redisTput >= 0.85) : 'skipped',
+      on && off ? verdict(redisTput !== undefined && redisTput >= 0.85) : 'skipped',
     ],
     ['Redis on / Redis off, gateway CPU per request', redisCpu ? `${fmt(redisCpu, 2)}×` : '—', '—', 'info'],
     [
@@ -349,6 +386,18 @@ export function gatewayReport(result: GatewayBenchResult): string {
       vkey ? verdict(keyTput !== undefined && keyTput >= 0.9) : 'skipped',
     ],
     ['virtual key / master key, gateway CPU per request', keyCpu ? `${fmt(keyCpu, 2)}×` : '—', '—', 'info'],
+    [
+      'virtual key in a team (with a user) / master key, throughput (Redis on)',
+      pct(teamTput),
+      '≥ 90 %',
+      tkey ? verdict(teamTput !== undefined && teamTput >= 0.9) : 'skipped',
+    ],
+    [
+      'virtual key in a team / master key, gateway CPU per request',
+      teamCpu ? `${fmt(teamCpu, 2)}×` : '—',
+      '—',
+      'info',
+    ],
     [
       `added p50 at ${options.rate} req/s: Fleetgate (Redis off) − direct`,
       ms(added(off)),
@@ -427,8 +476,13 @@ export function parseGatewayArgs(argv: readonly string[]) {
       warmup: { type: 'string', default: '2' },
       'no-redis': { type: 'boolean', default: false },
       rounds: { type: 'string', default: '5' },
+      only: { type: 'string' },
     },
   });
+  const only = values.only?.split(',').map((k) => k.trim()) as TargetKey[] | undefined;
+  for (const k of only ?? []) {
+    if (!TARGET_KEYS.includes(k)) throw new Error(`--only takes ${TARGET_KEYS.join(', ')}; got "${k}"`);
+  }
   return {
     rounds: Number(values.rounds),
     connections: Number(values.connections),
@@ -436,6 +490,7 @@ export function parseGatewayArgs(argv: readonly string[]) {
     rate: Number(values.rate),
     warmupS: Number(values.warmup),
     noRedis: values['no-redis'],
+    only,
   };
 }
 

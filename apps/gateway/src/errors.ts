@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'model_not_found'
   | 'auth_error'
   | 'key_model_access_denied'
+  | 'team_model_access_denied'
   | 'expired_key'
   | 'budget_exceeded'
   | 'key_store_unavailable'
@@ -33,6 +34,7 @@ const TYPES: Partial<Record<ErrorCode, string>> = {
   expired_key: 'expired_key',
   budget_exceeded: 'budget_exceeded',
   key_model_access_denied: 'key_model_access_denied',
+  team_model_access_denied: 'team_model_access_denied',
 };
 
 /** The response header that carries `GatewayError.code`, Fleetgate's stable name of an error. */

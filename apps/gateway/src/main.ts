@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
+import { type AdminCall, runAdminCall } from './cli/admin-call.js';
 import { parseCli, USAGE, UsageError } from './cli/args.js';
-import { KEYS_USAGE, parseKeysCli, runKeysCall } from './cli/keys.js';
+import { KEYS_USAGE, parseKeysCli } from './cli/keys.js';
+import { parseTeamsCli, TEAMS_USAGE } from './cli/teams.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger, flushLogs, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
@@ -15,7 +17,10 @@ import { VERSION } from './version.js';
  */
 async function main(): Promise<void> {
   const env = process.env;
-  if (process.argv[2] === 'keys') return keysCommand(process.argv.slice(3), env);
+  if (process.argv[2] === 'keys')
+    return adminCommand('keys', KEYS_USAGE, parseKeysCli, process.argv.slice(3), env);
+  if (process.argv[2] === 'teams')
+    return adminCommand('teams', TEAMS_USAGE, parseTeamsCli, process.argv.slice(3), env);
   let args: ReturnType<typeof parseCli>;
   let config: GatewayConfig;
   try {
@@ -112,20 +117,25 @@ function runPrimary(workers: number, logger: Logger): void {
   process.once('SIGINT', stop);
 }
 
-/** `fleetgate keys …`: a small client of the admin API. */
-async function keysCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h'))
-    return void console.log(KEYS_USAGE);
+/** `fleetgate keys …` and `fleetgate teams …`: small clients of the admin API. */
+async function adminCommand(
+  name: string,
+  usage: string,
+  parse: (argv: readonly string[], env: NodeJS.ProcessEnv) => AdminCall,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return void console.log(usage);
   try {
-    const call = parseKeysCli(argv, env);
-    process.exitCode = await runKeysCall(
-      call,
+    process.exitCode = await runAdminCall(
+      parse(argv, env),
+      name,
       (l) => console.log(l),
       (l) => console.error(l),
     );
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`fleetgate keys: ${error.message}\n`);
+    process.stderr.write(`fleetgate ${name}: ${error.message}\n`);
     process.exitCode = 2;
   }
 }

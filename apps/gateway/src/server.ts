@@ -10,6 +10,7 @@ import { createFleetState, type FleetState } from './fleet/create-store.js';
 import { createApp } from './http/app.js';
 import { createAuthenticator } from './http/authenticate.js';
 import type { Readiness } from './http/routes/health.js';
+import { createDirectory } from './keys/directory.js';
 import { createKeyAdmin } from './keys/key-admin.js';
 import { createKeyCache } from './keys/key-cache.js';
 import type { Logger } from './log.js';
@@ -17,7 +18,9 @@ import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { createMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { GatewayEnv, ProxyDeps } from './proxy/context.js';
 import { createModelRouter } from './proxy/model-router.js';
+import { createTeamAdmin } from './teams/team-admin.js';
 import { createUpstreamAgent } from './upstream/client.js';
+import { createUserAdmin } from './users/user-admin.js';
 import { VERSION } from './version.js';
 
 export interface GatewayServer {
@@ -43,7 +46,7 @@ export interface AppParts {
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly store: FleetStore;
-  /** Virtual keys. @default none: only the master key authenticates */
+  /** Virtual keys, teams and users (collections of this one store). @default none: only the master key authenticates */
   readonly accounts?: AccountStore;
   readonly replicaId: string;
   readonly metrics?: GatewayMetrics;
@@ -82,8 +85,14 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
       liveReplicas: 1,
       version: VERSION,
     }));
-  const keyAdmin = parts.accounts ? createKeyAdmin(parts.accounts) : undefined;
-  return { app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics, keyAdmin }), deps };
+  let admin: Parameters<typeof createApp>[1]['admin'];
+  if (parts.accounts) {
+    const directory = createDirectory(parts.accounts);
+    const keys = createKeyAdmin(directory.keys);
+    const teams = createTeamAdmin(directory);
+    admin = { keys, teams, users: createUserAdmin(directory, keys, teams) };
+  }
+  return { app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics, admin }), deps };
 }
 
 /** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */

@@ -4,11 +4,14 @@ export {
   addMonths,
   type BudgetEvery,
   type BudgetPeriod,
+  type CreateAllResult,
   type CreateResult,
+  type NewAccount,
   nextReset,
   type RekeyResult,
   type StoredAccount,
   type UpdateResult,
+  type WriteOptions,
 } from './accounts.js';
 export { createKeyLayout, type KeyLayout } from './keys.js';
 export { type AccountCheck, MemoryAccounts } from './memory-accounts.js';
@@ -33,6 +36,7 @@ export type {
   Admission,
   AdmitRequest,
   BlockReason,
+  ChargedAccount,
   FleetStore,
   Limits,
   Outcome,

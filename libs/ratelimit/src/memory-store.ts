@@ -3,6 +3,7 @@ import { type Geometry, geometry, limitArg, type WindowOptions } from './options
 import type {
   Admission,
   AdmitRequest,
+  ChargedAccount,
   FleetStore,
   Outcome,
   OutcomeCounts,
@@ -75,9 +76,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     if (t >= sweepAt) sweepAt = sweep(subjects, t, geo);
     const gates = request.gates ?? [];
     const tokens = Math.max(0, Math.ceil(request.tokens));
-    const account = request.account;
-    if (account) {
-      const check = options.accounts?.charge(account.id, account.cost, false) ?? {
+    const accounts = request.accounts ?? [];
+    for (let j = 0; j < accounts.length; j++) {
+      const a = accounts[j]!;
+      const check = options.accounts?.charge(a.id, a.cost, false, a.enforceBudget !== false) ?? {
         ok: false,
         reason: 'account_missing',
       };
@@ -86,6 +88,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
           admitted: false,
           reason: check.reason,
           gateIndex: -1,
+          accountIndex: j,
           retryAfterMs: 0,
           spend: check.spend,
           limitValue: check.limitValue,
@@ -115,25 +118,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
       const reserved = [subject, ...gates];
       const states = reserved.map((s) => reserve(windows(s.id), s, tokens, request.leaseId, t, geo));
       countCall(windows(subject.id), t);
-      const charged = account ? options.accounts?.charge(account.id, account.cost, true) : undefined;
+      let charged: ChargedAccount[] | undefined;
+      let spend: number | undefined;
+      for (const a of accounts) {
+        const c = options.accounts?.charge(a.id, a.cost, true, a.enforceBudget !== false);
+        if (!c?.ok) continue;
+        charged ??= [];
+        charged.push({ id: a.id, cost: Math.max(0, a.cost), period: c.period });
+        spend ??= c.spend;
+      }
       const ticket: Ticket = {
         subjects: reserved,
         bucket: Math.floor(t / geo.bucketMs),
         tokens,
         leaseId: request.leaseId,
         mode,
-        account:
-          account && charged?.ok
-            ? { id: account.id, cost: Math.max(0, account.cost), period: charged.period }
-            : undefined,
+        accounts: charged,
       };
-      return Promise.resolve({
-        admitted: true,
-        index: i,
-        ticket,
-        states,
-        spend: charged?.ok ? charged.spend : undefined,
-      });
+      return Promise.resolve({ admitted: true, index: i, ticket, states, spend });
     }
     const allCooling = request.candidates.length > 0 && cooling === request.candidates.length;
     return Promise.resolve({
@@ -150,10 +152,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     outcome: Outcome,
     actualCost?: number,
   ): Promise<OutcomeCounts | undefined> {
-    if (ticket.account) {
-      const a = ticket.account;
+    for (const a of ticket.accounts ?? [])
       options.accounts?.settle(a.id, a.cost, actualCost ?? a.cost, a.period);
-    }
     const t = now();
     const delta = Math.max(0, Math.ceil(actualTokens)) - ticket.tokens;
     const first = Math.floor(t / geo.bucketMs) - geo.k;

@@ -119,13 +119,13 @@ describe('redis store', () => {
         gates: [key],
         tokens: 0,
         leaseId: 'a',
-        account: { id: 'rich', cost: 1 },
+        accounts: [{ id: 'rich', cost: 1 }],
       }),
       store.admit({ candidates: [parallel], tokens: 0, leaseId: 'b' }),
       store.admit({ candidates: [parallel], tokens: 0, leaseId: 'c' }),
       store.admit({ candidates: [full, plain], gates: [key], tokens: 0, leaseId: 'd' }),
       store.admit({ candidates: [plain], gates: [key], tokens: 0, leaseId: 'e' }),
-      store.admit({ candidates: [plain], tokens: 0, leaseId: 'f', account: { id: 'nobody', cost: 1 } }),
+      store.admit({ candidates: [plain], tokens: 0, leaseId: 'f', accounts: [{ id: 'nobody', cost: 1 }] }),
     ]);
     expect(a).toMatchObject({ admitted: true, index: 0, spend: 1 });
     expect(b).toMatchObject({ admitted: true, index: 0 });
@@ -152,7 +152,7 @@ describe('redis store', () => {
         gates: [k],
         tokens: 1_000,
         leaseId: `l${i}`,
-        account: { id: 'acct', cost: 0.5 },
+        accounts: [{ id: 'acct', cost: 0.5 }],
       });
       if (!a.admitted) throw new Error(a.reason);
       tickets.push(a.ticket);
@@ -242,5 +242,59 @@ describe('redis store', () => {
       store.keys.replicas,
     ];
     expect(new Set(keys.map((k) => k.match(/\{[^}]+\}/)?.[0]))).toEqual(new Set(['{fleet-a}']));
+  });
+});
+
+describe('redis accounts written before the packed state', () => {
+  it('are read, admitted, charged and settled as before, converted on first touch', async () => {
+    const c = client();
+    const namespace = `test-${randomUUID()}`;
+    const accounts = createRedisAccounts(c, { namespace });
+    const store = createRedisStore(c, { namespace });
+    const key = `fleetgate:v1:{${namespace}}:account:old`;
+    // A record as the previous build wrote it: every enforced number a text field.
+    await c.hset(key, {
+      id: 'old',
+      spend: '0.25',
+      blocked: '0',
+      max_budget: '1',
+      reset_at: String(Date.now() + 86_400_000),
+      every_ms: '86400000',
+      created: '1',
+      doc: '{}',
+    });
+    await c.zadd(`fleetgate:v1:{${namespace}}:accounts`, 1, 'old');
+    expect(await accounts.get('old')).toMatchObject({ spend: 0.25, maxBudget: 1, blocked: false });
+    const admitted = await store.admit({
+      candidates: [{ id: 'd:x', limits: {} }],
+      tokens: 0,
+      leaseId: 'l1',
+      accounts: [{ id: 'old', cost: 0.5 }],
+    });
+    if (!admitted.admitted) throw new Error(admitted.reason);
+    expect(admitted.spend).toBeCloseTo(0.75);
+    expect(await c.hget(key, 'spend')).toBeNull();
+    expect(await c.hexists(key, 'a')).toBe(1);
+    await store.settle(admitted.ticket, 0, 'success', 0.1);
+    await expect.poll(async () => (await accounts.get('old'))?.spend).toBeCloseTo(0.35);
+    expect(await accounts.get('old')).toMatchObject({ maxBudget: 1, budget: { every: { ms: 86_400_000 } } });
+    await store.close();
+  });
+});
+
+describe('redis accounts watchers', () => {
+  it('hear of a change made through this process when the write returns, not a poll later', async () => {
+    const c = client();
+    const accounts = createRedisAccounts(c, { namespace: `test-${randomUUID()}`, pollMs: 60_000 });
+    const heard: string[] = [];
+    const stop = accounts.collection('teams').watch((id) => heard.push(id));
+    await accounts.create({ id: 'k', blocked: false, createdAt: 1, doc: '{}' }, 0);
+    expect(heard).toEqual(['*']);
+    await accounts.update({ id: 'k', blocked: true, createdAt: 1, doc: '{}' });
+    await accounts.delete(['k']);
+    expect(heard).toHaveLength(3);
+    stop();
+    await accounts.create({ id: 'k2', blocked: false, createdAt: 1, doc: '{}' }, 0);
+    expect(heard).toHaveLength(3);
   });
 });

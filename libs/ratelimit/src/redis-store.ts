@@ -11,6 +11,7 @@ import type {
   Admission,
   AdmitRequest,
   BlockReason,
+  ChargedAccount,
   FleetStore,
   Subject,
   SubjectState,
@@ -74,11 +75,21 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     const gates = request.gates ?? [];
     // The script walks gates first, then candidates, and stops at the first candidate with room.
     const subjects = gates.length === 0 ? request.candidates : [...gates, ...request.candidates];
-    const account = request.account;
+    const accounts = request.accounts;
     const tokens = Math.max(0, Math.ceil(request.tokens));
-    const cost = account && Number.isFinite(account.cost) ? Math.max(0, account.cost) : 0;
     const keyArgs: string[] = [];
-    if (account) keyArgs.push(keys.account(account.id));
+    let costs = '';
+    let charged: ChargedAccount[] | undefined;
+    if (accounts && accounts.length > 0) {
+      charged = [];
+      for (const a of accounts) {
+        keyArgs.push(keys.account(a.id));
+        const cost = Number.isFinite(a.cost) ? Math.max(0, a.cost) : 0;
+        // admit.lua's account argument: costs space-separated, '~' when the budget may not refuse.
+        costs += `${costs === '' ? '' : ' '}${a.enforceBudget === false ? '~' : ''}${cost}`;
+        charged.push({ id: a.id, cost, period: 0 });
+      }
+    }
     let parallel = false;
     let limits = '';
     for (const s of subjects) {
@@ -96,13 +107,17 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
       keys: keyArgs,
       numbers: admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) + limits,
       lease: parallel ? request.leaseId : '',
-      cost: account ? String(cost) : '',
+      cost: costs,
     });
     if (reply[0] !== 1) {
+      const reason = BLOCK_REASONS[reply[1] ?? 5] ?? 'no_capacity';
+      const which = (reply[2] ?? 0) - 1;
+      const onAccount = reason.startsWith('account_');
       return {
         admitted: false,
-        reason: BLOCK_REASONS[reply[1] ?? 5] ?? 'no_capacity',
-        gateIndex: (reply[2] ?? 0) - 1,
+        reason,
+        gateIndex: onAccount ? -1 : which,
+        accountIndex: onAccount ? which : -1,
         retryAfterMs: Math.max(0, reply[3] ?? 0),
         spend: reply[4],
         limitValue: reply[5],
@@ -111,13 +126,19 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     const index = Number(reply[1] ?? 1) - 1;
     const reserved =
       gates.length === 0 ? [request.candidates[index]!] : [request.candidates[index]!, ...gates];
+    // Per account, after the subjects' states: its spend after the reservation, its budget period.
+    const at = 3 + 6 * reserved.length;
+    if (charged) {
+      for (let j = 0; j < charged.length; j++)
+        charged[j] = { ...charged[j]!, period: reply[at + 2 * j + 1] ?? 0 };
+    }
     const ticket: Ticket = {
       subjects: reserved,
       bucket: Number(reply[2] ?? 0),
       tokens,
       leaseId: request.leaseId,
       mode: 'shared',
-      account: account ? { id: account.id, cost, period: reply[reply.length - 1] ?? 0 } : undefined,
+      accounts: charged,
     };
     leases.hold(ticket, keys);
     const states = parseStates(reply, reserved);
@@ -126,7 +147,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
       index,
       ticket,
       states,
-      spend: account ? reply[reply.length - 2] : undefined,
+      spend: charged ? reply[at] : undefined,
     };
   }
 

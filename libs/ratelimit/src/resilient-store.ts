@@ -114,7 +114,7 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
   const localAdmit = (request: AdmitRequest): Promise<Admission> =>
     localStore().admit({
       ...request,
-      account: undefined,
+      accounts: undefined,
       candidates: request.candidates.map(share),
       gates: request.gates?.map(share),
     });

@@ -63,8 +63,7 @@ export function createSettleBatcher(settle: SettleCall, keys: KeyLayout) {
         }
       });
       answers.push(answer);
-      const a = t.account;
-      if (a) {
+      for (const a of t.accounts ?? []) {
         const id = keys.account(a.id);
         let periods = spend.get(id);
         if (!periods) {
@@ -128,7 +127,9 @@ export function createSettleBatcher(settle: SettleCall, keys: KeyLayout) {
       const failed = outcome === 'failure';
       const work =
         failed ||
-        (ticket.account !== undefined && actualCost !== undefined && actualCost !== ticket.account.cost) ||
+        (ticket.accounts !== undefined &&
+          actualCost !== undefined &&
+          actualCost !== ticket.accounts[0]?.cost) ||
         ticket.subjects.some(
           (s) => limitArg(s.limits.maxParallel) > 0 || (delta !== 0 && limitArg(s.limits.tpm) > 0),
         );

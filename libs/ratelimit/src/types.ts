@@ -27,17 +27,23 @@ export interface AdmitRequest {
   /** Names the in-flight lease of this request; unique per request. */
   readonly leaseId: string;
   /**
-   * A budgeted account (a virtual key) checked and charged in the same atomic call: it must exist,
-   * not be blocked or expired, and be under its budget; `cost` (an estimate) is reserved in its
-   * spend and settled to the real cost later.
+   * Budgeted accounts (a virtual key, its team, its user) checked and charged in the same atomic
+   * call: each must exist, not be blocked or expired, and be under its budget; `cost` (an estimate)
+   * is reserved in each one's spend and settled to the real cost later.
    */
-  readonly account?: AccountCharge | undefined;
+  readonly accounts?: readonly AccountCharge[] | undefined;
 }
 
 export interface AccountCharge {
   readonly id: string;
   /** Estimated cost of this request, reserved now (USD). */
   readonly cost: number;
+  /**
+   * Whether its budget may refuse the request. Off, the account is still checked (exists, not
+   * blocked or expired) and charged, so its spend counts (a user's spend through a team key).
+   * @default true
+   */
+  readonly enforceBudget?: boolean | undefined;
 }
 
 /** How much of one window is left after an admission, for `x-ratelimit-*` headers. */
@@ -64,8 +70,14 @@ export interface Ticket {
   readonly leaseId: string;
   /** Which store issued it, so a ticket from before a switch is settled where it was reserved. */
   readonly mode: StoreMode;
-  /** The account charged, the cost reserved, and the budget period it was reserved in. */
-  readonly account?: { readonly id: string; readonly cost: number; readonly period: number } | undefined;
+  /** The accounts charged, the cost reserved in each, and the budget period it was reserved in. */
+  readonly accounts?: readonly ChargedAccount[] | undefined;
+}
+
+export interface ChargedAccount {
+  readonly id: string;
+  readonly cost: number;
+  readonly period: number;
 }
 
 /** Why nothing was admitted. */
@@ -78,7 +90,7 @@ export type BlockReason =
   | 'cooldown'
   /** No candidate has room (some may be cooling down too). */
   | 'no_capacity'
-  /** The account does not exist (deleted, regenerated, never issued). */
+  /** An account does not exist (deleted, regenerated, never issued); `accountIndex` says which. */
   | 'account_missing'
   | 'account_blocked'
   /** Past the account's expiry; `limitValue` says when it expired (ms). */
@@ -94,17 +106,19 @@ export type Admission =
       readonly ticket: Ticket;
       /** States of the chosen candidate, then of each gate, in request order. */
       readonly states: readonly SubjectState[];
-      /** The account's spend after this reservation. */
+      /** The first account's spend after this reservation. */
       readonly spend?: number | undefined;
     }
   | {
       readonly admitted: false;
       readonly reason: BlockReason;
-      /** For gate reasons, which gate. */
+      /** For gate reasons, which gate (else -1). */
       readonly gateIndex: number;
+      /** For account reasons, which account of the request (else -1). */
+      readonly accountIndex?: number | undefined;
       /** Milliseconds until a slot may free; the basis of `retry-after`. */
       readonly retryAfterMs: number;
-      /** For account reasons: the account's spend, and its budget or expiry. */
+      /** For account reasons: that account's spend, and its budget or expiry. */
       readonly spend?: number | undefined;
       readonly limitValue?: number | undefined;
     };

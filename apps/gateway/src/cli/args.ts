@@ -17,6 +17,7 @@ export type CliArgs = ServeArgs | { readonly command: 'help' } | { readonly comm
 
 export const USAGE = `usage: fleetgate --config FILE [--port 4000] [--host 0.0.0.0] [--workers N]
        fleetgate keys generate|list|info|delete …   (see fleetgate keys --help)
+       fleetgate teams new|update|list|info|block|unblock|delete|add-member|remove-member …   (see fleetgate teams --help)
 
   --config, -c FILE        LiteLLM config.yaml to serve (env CONFIG_FILE_PATH)
   --port PORT              port to listen on (env PORT; default 4000)

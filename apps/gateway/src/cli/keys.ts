@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { type AdminCall, amount, type Env, json, runAdminCall, target, whole } from './admin-call.js';
 import { UsageError } from './args.js';
 
 export const KEYS_USAGE = `usage: fleetgate keys <command> [options]
@@ -13,16 +14,12 @@ export const KEYS_USAGE = `usage: fleetgate keys <command> [options]
   --url URL         the gateway (env FLEETGATE_URL or LITELLM_PROXY_URL; default http://localhost:4000)
   --master-key KEY  (env LITELLM_MASTER_KEY or LITELLM_PROXY_API_KEY)`;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** What one `fleetgate keys …` invocation asks of the admin API. */
-export interface KeysCall {
-  readonly url: string;
-  readonly masterKey: string;
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-  readonly body?: Record<string, unknown>;
-}
+export type KeysCall = AdminCall;
+
+/** Sends the call; prints the JSON answer. Returns the exit code: 0 on success, 1 when the gateway refused. */
+export const runKeysCall = (call: KeysCall, out: (line: string) => void, err: (line: string) => void) =>
+  runAdminCall(call, 'keys', out, err);
 
 /** Turns `fleetgate keys …` arguments into one admin API call; bad input is a UsageError (exit 2). */
 export function parseKeysCli(argv: readonly string[], env: Env): KeysCall {
@@ -55,16 +52,7 @@ export function parseKeysCli(argv: readonly string[], env: Env): KeysCall {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see fleetgate keys --help)`);
   }
   const v = parsed.values as Record<string, string | string[] | undefined>;
-  const url = (
-    (v['url'] as string | undefined) ??
-    env['FLEETGATE_URL'] ??
-    env['LITELLM_PROXY_URL'] ??
-    'http://localhost:4000'
-  ).replace(/\/+$/, '');
-  const masterKey =
-    (v['master-key'] as string | undefined) ?? env['LITELLM_MASTER_KEY'] ?? env['LITELLM_PROXY_API_KEY'];
-  if (!masterKey) throw new UsageError('the master key is required: --master-key or LITELLM_MASTER_KEY');
-  const base = { url, masterKey };
+  const base = target(v, env);
   const aliases = (v['alias'] as string[] | undefined) ?? [];
   switch (command) {
     case 'generate': {
@@ -111,57 +99,5 @@ export function parseKeysCli(argv: readonly string[], env: Env): KeysCall {
     }
     default:
       throw new UsageError(`unknown keys command "${command ?? ''}" (generate, list, info, delete)`);
-  }
-}
-
-/** Sends the call; prints the JSON answer. Returns the exit code: 0 on success, 1 when the gateway refused. */
-export async function runKeysCall(
-  call: KeysCall,
-  out: (line: string) => void,
-  err: (line: string) => void,
-): Promise<number> {
-  let res: Response;
-  try {
-    res = await fetch(`${call.url}${call.path}`, {
-      method: call.method,
-      headers: { authorization: `Bearer ${call.masterKey}`, 'content-type': 'application/json' },
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
-    });
-  } catch (error) {
-    err(`fleetgate keys: cannot reach ${call.url}: ${(error as Error).message}`);
-    return 1;
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
-    } catch {
-      // Not JSON: print it as it came.
-    }
-    err(`fleetgate keys: ${res.status}: ${message}`);
-    return 1;
-  }
-  out(JSON.stringify(JSON.parse(text), null, 2));
-  return 0;
-}
-
-function whole(flag: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} must be a whole number, got "${text}"`);
-  return Number(text);
-}
-
-function amount(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0)
-    throw new UsageError(`--${flag} must be a number of dollars, got "${text}"`);
-  return n;
-}
-
-function json(flag: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`--${flag} must be JSON, got "${text}"`);
   }
 }

@@ -5,20 +5,27 @@ import type { KeyAdmin } from '../keys/key-admin.js';
 import type { GatewayEnv, ProxyDeps } from '../proxy/context.js';
 import { finishRequest } from '../proxy/finish.js';
 import { createLlmHandler } from '../proxy/llm-handler.js';
+import type { TeamAdmin } from '../teams/team-admin.js';
+import type { UserAdmin } from '../users/user-admin.js';
+import { createAdminAccess } from './routes/admin-access.js';
 import { registerDeploymentHealthRoute } from './routes/deployment-health.js';
 import { type Readiness, registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerRouteList } from './routes/route-list.js';
+import { registerTeamRoutes } from './routes/teams.js';
+import { registerUserRoutes } from './routes/users.js';
 
 export interface AppOptions {
   /** What `/health/readiness` reports (store mode, shutdown). */
   readonly readiness: () => Readiness;
   /** The process group's metrics, under `--workers`. */
   readonly gatherMetrics?: (() => Promise<string>) | undefined;
-  /** The key admin API's logic; without it the `/key/*` routes are not served. */
-  readonly keyAdmin?: KeyAdmin | undefined;
+  /** The admin API's logic (keys, teams, users); without it the `/key/*`, `/team/*`, `/user/*` routes are not served. */
+  readonly admin?:
+    | { readonly keys: KeyAdmin; readonly teams: TeamAdmin; readonly users: UserAdmin }
+    | undefined;
 }
 
 /**
@@ -44,7 +51,12 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
   registerHealthRoutes(app, options.readiness, deps.authenticate);
   registerDeploymentHealthRoute(app, deps);
   registerMetricsRoute(app, deps, options.gatherMetrics);
-  if (options.keyAdmin) registerKeyRoutes(app, deps, options.keyAdmin);
+  if (options.admin) {
+    const access = createAdminAccess(deps);
+    registerKeyRoutes(app, access, options.admin.keys);
+    registerTeamRoutes(app, access, options.admin.teams);
+    registerUserRoutes(app, access, options.admin.users);
+  }
   // Last: it lists every route registered before it.
   registerRouteList(app);
 

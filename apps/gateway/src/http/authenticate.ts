@@ -23,8 +23,8 @@ const invalid = () =>
  * Built once at startup. Without a master key the gateway is open (startup says so loudly); with
  * one, a request needs the master key or a virtual key in any of LiteLLM's key headers. The master
  * key is compared in constant time; virtual keys are looked up by their SHA-256. Failures are
- * LiteLLM's: 401 `auth_error` (missing, unknown or blocked key), 400 `expired_key`; messages never
- * echo the key.
+ * LiteLLM's: 401 `auth_error` (missing, unknown or blocked key, blocked team), 400 `expired_key`;
+ * messages never echo the key.
  */
 export function createAuthenticator(
   masterKey: string | undefined,
@@ -67,6 +67,14 @@ function virtual(hash: string, key: CachedKey, now: number): Principal {
       401,
       'auth_error',
       "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
+    );
+  }
+  // Admission checks the team's record itself; this is the replica's copy, for routes that admit nothing.
+  if (key.team?.doc.blocked) {
+    throw new GatewayError(
+      401,
+      'auth_error',
+      `Authentication Error, Team=${key.team.doc.team_id} is blocked. Update via \`/team/unblock\` if you're an admin.`,
     );
   }
   const expires = key.account.expiresAt;

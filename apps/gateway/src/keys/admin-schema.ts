@@ -1,11 +1,31 @@
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
 
-const count = z
+/** A limit: a whole number, 0 or more (0 refuses every request, as in LiteLLM). */
+export const count = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be a whole number' })
   .min(0, { error: 'must be 0 or more' });
-const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
+export const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional();
+export const usd = z.number({ error: 'must be a number' }).min(0, { error: 'must be 0 or more' });
+function printable(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c === 127) return false;
+  }
+  return true;
+}
+
+/** A team or user id: printable, one line (it names Redis keys and relations). */
+export const accountName = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .refine(printable, { error: 'must not contain control characters' });
+export const modelList = z
+  .array(z.string({ error: 'must be a list of model names' }), { error: 'must be a list of model names' })
+  .optional();
+export const metadata = nullable(z.record(z.string(), z.unknown(), { error: 'must be an object' }));
 const limits = z.record(z.string(), count, { error: 'must map model names to whole numbers' });
 
 /**
@@ -33,26 +53,24 @@ const INERT = {
 export const INERT_FIELDS: readonly string[] = Object.keys(INERT);
 
 /** The fields a key is made of; every one optional (generate fills defaults, update changes only what is sent). */
-const keyFields = {
+export const keyFields = {
   key_alias: nullable(
     z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(256),
   ),
   duration: nullable(z.string({ error: 'must be a duration such as "30d"' })),
-  models: z
-    .array(z.string({ error: 'must be a list of model names' }), { error: 'must be a list of model names' })
-    .optional(),
+  models: modelList,
   rpm_limit: nullable(count),
   tpm_limit: nullable(count),
   max_parallel_requests: nullable(count),
   model_rpm_limit: nullable(limits),
   model_tpm_limit: nullable(limits),
-  max_budget: nullable(z.number({ error: 'must be a number' }).min(0, { error: 'must be 0 or more' })),
+  max_budget: nullable(usd),
   budget_duration: nullable(z.string({ error: 'must be a duration such as "30d"' })),
-  metadata: nullable(z.record(z.string(), z.unknown(), { error: 'must be an object' })),
-  user_id: nullable(z.string({ error: 'must be a string' })),
-  team_id: nullable(z.string({ error: 'must be a string' })),
+  metadata,
+  user_id: nullable(accountName),
+  team_id: nullable(accountName),
   blocked: nullable(z.boolean({ error: 'must be true or false' })),
-  spend: z.number({ error: 'must be a number' }).min(0, { error: 'must be 0 or more' }).optional(),
+  spend: usd.optional(),
   ...INERT,
 };
 

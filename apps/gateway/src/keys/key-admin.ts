@@ -4,8 +4,9 @@ import type { z } from 'zod';
 import { badRequest, GatewayError } from '../errors.js';
 import type { generateSchema, KeyFields, regenerateSchema } from './admin-schema.js';
 import { INERT_FIELDS } from './admin-schema.js';
-import { after, firstReset, parseDuration } from './duration.js';
-import { docOf, type KeyDoc, keyInfo, keyName, toAccount } from './key-doc.js';
+import { applyBudgetDuration, applyDuration } from './budget-fields.js';
+import { teamAccountId } from './directory.js';
+import { docOf, type KeyDoc, keyInfo, keyName, requiredParents, toAccount } from './key-doc.js';
 import { hashOfRef, keyHash } from './key-hash.js';
 
 type Generate = z.output<typeof generateSchema>;
@@ -17,10 +18,21 @@ const aliasTaken = (alias: string | null | undefined) =>
     `Key with alias '${alias}' already exists. Unique key aliases across all keys are required.`,
     'key_alias',
   );
+/** LiteLLM's 400 for a key naming a team that does not exist (its key_generation_check). */
+export const noSuchTeam = (teamId: string | null) =>
+  badRequest(`Unable to find team object in database. Team ID: ${teamId}`, 'team_id');
+
+/** A key ready to be written: its secret (shown once), the record, its starting spend. */
+export interface NewKey {
+  readonly key: string;
+  readonly record: AccountRecord;
+  readonly spend: number;
+}
 
 /**
- * The key admin API's logic, over the account store: issue, read, change, rotate, block and delete
- * keys, with LiteLLM's fields and responses. Only hashes are stored; the plain key is returned once.
+ * The key admin API's logic, over the keys' account store: issue, read, change, rotate, block and
+ * delete keys, with LiteLLM's fields and responses. Only hashes are stored; the plain key is
+ * returned once. A key with a team is written only if the team exists, in the same atomic step.
  */
 export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.now) {
   async function load(ref: string): Promise<StoredAccount> {
@@ -50,37 +62,14 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
     if (body.metadata !== undefined) doc.metadata = body.metadata ?? {};
     if (body.blocked !== undefined) doc.blocked = body.blocked ?? false;
     if (body.duration !== undefined) {
-      // null or "-1" (LiteLLM's spelling on update) means "never expires".
-      if (body.duration === null || body.duration === '-1') {
-        doc.expires = null;
-        doc.duration = null;
-      } else {
-        const every = parseDuration(body.duration);
-        if (!every)
-          throw badRequest(
-            `"duration" must be a duration such as 30s, 30m, 30h, 30d or 1mo, got "${body.duration}"`,
-            'duration',
-          );
-        doc.expires = new Date(after(t, every)).toISOString();
-        doc.duration = body.duration;
-      }
+      const d = applyDuration(body.duration, t);
+      doc.expires = d.expires;
+      doc.duration = d.text;
     }
     if (body.budget_duration !== undefined) {
-      if (body.budget_duration === null) {
-        budget = undefined;
-        doc.budget_duration = null;
-      } else {
-        const every = parseDuration(body.budget_duration);
-        if (!every) {
-          throw badRequest(
-            `"budget_duration" must be a duration such as 30s, 30m, 30h, 30d or 1mo, got "${body.budget_duration}"`,
-            'budget_duration',
-          );
-        }
-        if (body.budget_duration !== doc.budget_duration || !budget)
-          budget = { resetAt: firstReset(t, body.budget_duration, every), every };
-        doc.budget_duration = body.budget_duration;
-      }
+      const b = applyBudgetDuration(body.budget_duration, { text: doc.budget_duration, budget }, t);
+      budget = b.budget;
+      doc.budget_duration = b.text;
     }
     for (const f of INERT_FIELDS) {
       const v = (body as Record<string, unknown>)[f];
@@ -95,45 +84,64 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
     return { ...info, key, token: account.id, token_id: account.id };
   }
 
+  /** A new key from a /key/generate body (or the key /user/new issues), not yet written. */
+  function prepare(body: Generate): NewKey {
+    const key = body.key ?? `sk-${randomBytes(16).toString('base64url')}`;
+    const t = new Date(now()).toISOString();
+    const doc: KeyDoc = {
+      key_name: keyName(key),
+      key_alias: null,
+      models: [],
+      max_budget: null,
+      budget_duration: null,
+      rpm_limit: null,
+      tpm_limit: null,
+      max_parallel_requests: null,
+      model_rpm_limit: null,
+      model_tpm_limit: null,
+      metadata: {},
+      user_id: null,
+      team_id: null,
+      blocked: false,
+      expires: null,
+      duration: null,
+      created_at: t,
+      updated_at: t,
+      created_by: 'admin',
+      updated_by: 'admin',
+    };
+    const budget = apply(doc, body, undefined);
+    return { key, record: toAccount(keyHash(key), doc, budget, now()), spend: body.spend ?? 0 };
+  }
+
+  /** Refuses, before anything is written, a change a rotation could not finish. */
+  async function precheck(target: StoredAccount, fields: Partial<KeyFields>) {
+    if (fields.key_alias) {
+      const holder = await accounts.byAlias(fields.key_alias);
+      if (holder !== undefined && holder !== target.id) throw aliasTaken(fields.key_alias);
+    }
+    if (fields.team_id && !(await accounts.get(teamAccountId(fields.team_id))))
+      throw noSuchTeam(fields.team_id);
+  }
+
   return {
+    prepare,
+    /** The response of an issued key (/key/generate's, and the key part of /user/new's). */
+    issued: (k: NewKey) => issued(k.key, k.record, k.spend),
+
     async generate(body: Generate) {
-      const key = body.key ?? `sk-${randomBytes(16).toString('base64url')}`;
-      const id = keyHash(key);
-      const t = new Date(now()).toISOString();
-      const doc: KeyDoc = {
-        key_name: keyName(key),
-        key_alias: null,
-        models: [],
-        max_budget: null,
-        budget_duration: null,
-        rpm_limit: null,
-        tpm_limit: null,
-        max_parallel_requests: null,
-        model_rpm_limit: null,
-        model_tpm_limit: null,
-        metadata: {},
-        user_id: null,
-        team_id: null,
-        blocked: false,
-        expires: null,
-        duration: null,
-        created_at: t,
-        updated_at: t,
-        created_by: 'admin',
-        updated_by: 'admin',
-      };
-      const budget = apply(doc, body, undefined);
-      const record = toAccount(id, doc, budget, now());
-      const spend = body.spend ?? 0;
-      const result = await accounts.create(record, spend);
+      const k = prepare(body);
+      const doc = docOf(k.record);
+      const result = await accounts.create(k.record, k.spend, requiredParents(doc));
       if (result === 'alias_taken') throw aliasTaken(doc.key_alias);
+      if (result === 'parent_missing') throw noSuchTeam(doc.team_id);
       if (result === 'exists')
         throw badRequest('a key with this value already exists; choose another or omit "key"', 'key');
-      return issued(key, record, spend);
+      return issued(k.key, k.record, k.spend);
     },
 
-    async info(ref: string | undefined) {
-      if (!ref) throw badRequest('missing required query parameter "key"', 'key');
+    /** `/key/info`: `ref` is the key or its hash; the caller has been allowed to read it. */
+    async info(ref: string) {
       const { token: _token, ...info } = keyInfo(await load(ref));
       return { key: ref, info };
     },
@@ -143,8 +151,10 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
       const doc = docOf(account);
       const budget = apply(doc, body, account);
       const record = toAccount(account.id, doc, budget, account.createdAt);
-      const result = await accounts.update(record, body.spend);
+      // The team must exist when the update names it (a key issued before teams existed may name one that does not).
+      const result = await accounts.update(record, body.spend, body.team_id ? requiredParents(doc) : {});
       if (result === 'alias_taken') throw aliasTaken(doc.key_alias);
+      if (result === 'parent_missing') throw noSuchTeam(doc.team_id);
       if (result === 'missing') throw notFound();
       const stored = (await accounts.get(account.id)) ?? { ...record, spend: body.spend ?? account.spend };
       return { key: body.key, ...keyInfo(stored) };
@@ -154,18 +164,20 @@ export function createKeyAdmin(accounts: AccountStore, now: () => number = Date.
       const target = ref ?? body.key;
       if (!target) throw badRequest('missing required field "key"', 'key');
       const old = await load(target);
+      const { key: _k, new_key: _n, ...fields } = body;
+      const doc = docOf(old);
+      const budget = apply(doc, fields, old);
+      await precheck(old, fields);
       const key = body.new_key ?? `sk-${randomBytes(16).toString('base64url')}`;
       const id = keyHash(key);
       const result = await accounts.rekey(old.id, id);
       if (result === 'missing') throw notFound();
       if (result === 'exists') throw badRequest('"new_key" is already in use by another key', 'new_key');
-      const doc = docOf(old);
       doc.key_name = keyName(key);
-      const { key: _k, new_key: _n, ...fields } = body;
-      const budget = apply(doc, fields, old);
       const record = toAccount(id, doc, budget, old.createdAt);
-      const updated = await accounts.update(record, body.spend);
+      const updated = await accounts.update(record, body.spend, body.team_id ? requiredParents(doc) : {});
       if (updated === 'alias_taken') throw aliasTaken(doc.key_alias);
+      if (updated === 'parent_missing') throw noSuchTeam(doc.team_id);
       const stored = (await accounts.get(id)) ?? { ...record, spend: old.spend };
       return issued(key, stored, stored.spend);
     },

@@ -1,4 +1,5 @@
 import type { AccountRecord, StoredAccount } from '@fleetgate/ratelimit';
+import { teamAccountId, userAccountId } from './directory.js';
 
 /**
  * A virtual key as LiteLLM's admin API shows it (its `LiteLLM_VerificationToken` fields that
@@ -32,7 +33,11 @@ export interface KeyDoc {
   extra?: Record<string, unknown>;
 }
 
-/** The enforced fields of an account, derived from its document. */
+/**
+ * The enforced fields of an account, derived from its document. A key belongs to its team and its
+ * user (deleting either deletes it); its team must exist, its user need not (as in LiteLLM, a key
+ * may name a user_id no /user/new created).
+ */
 export function toAccount(
   id: string,
   doc: KeyDoc,
@@ -48,7 +53,20 @@ export function toAccount(
     budget,
     createdAt,
     doc: JSON.stringify(doc),
+    parents: keyParents(doc),
   };
+}
+
+export function keyParents(doc: KeyDoc): string[] {
+  const parents: string[] = [];
+  if (doc.team_id !== null) parents.push(teamAccountId(doc.team_id));
+  if (doc.user_id !== null) parents.push(userAccountId(doc.user_id));
+  return parents;
+}
+
+/** The parents a key's write requires: its team. */
+export function requiredParents(doc: KeyDoc): { mustExist: string[] } {
+  return { mustExist: doc.team_id === null ? [] : [teamAccountId(doc.team_id)] };
 }
 
 export function docOf(account: AccountRecord): KeyDoc {

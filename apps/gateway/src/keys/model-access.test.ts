@@ -23,3 +23,19 @@ describe('modelAllowed', () => {
     expect(modelAllowed(access, 'azure/openai/gpt-4o', 'x')).toBe(false);
   });
 });
+
+describe('model lists a key answers to', () => {
+  it('needs every list in the chain to allow the model: the key, then its team', () => {
+    const team = modelAccess(['gpt-4o', 'embed']);
+    expect(modelAllowed(modelAccess([], team), 'gpt-4o', 'gpt-4o')).toBe(true);
+    expect(modelAllowed(modelAccess([], team), 'other', 'other')).toBe(false);
+    expect(modelAllowed(modelAccess(['embed'], team), 'gpt-4o', 'gpt-4o')).toBe(false);
+    // all-team-models defers to the team's list.
+    expect(modelAllowed(modelAccess(['all-team-models'], team), 'embed', 'embed')).toBe(true);
+    expect(modelAllowed(modelAccess(['all-team-models'], team), 'other', 'other')).toBe(false);
+  });
+
+  it('allows nothing under no-default-models (a user limited to its teams)', () => {
+    expect(modelAllowed(modelAccess([], modelAccess(['no-default-models'])), 'gpt-4o', 'gpt-4o')).toBe(false);
+  });
+});

@@ -16,7 +16,8 @@ import {
 import type { ProxyDeps } from './context.js';
 import type { TokenEstimate } from './estimate.js';
 import { finishRequest } from './finish.js';
-import { actualCost, addKeyHeaders, estimatedCost, type KeyUse, keyRefusal, tightest } from './key-policy.js';
+import { actualCost, addKeyHeaders, charges, estimatedCost, type KeyUse, tightest } from './key-policy.js';
+import { keyRefusal } from './key-refusal.js';
 import { mockAttempt } from './mock-attempt.js';
 import type { Route } from './model-router.js';
 import { addRateLimitHeaders } from './rate-headers.js';
@@ -96,7 +97,8 @@ export async function tryGroup(
       gates: use?.gates,
       tokens: flight.tokens.total,
       leaseId: flight.leaseId,
-      account: use ? { id: use.principal.hash, cost: estimatedCost(group, flight.tokens) } : undefined,
+      // The key, its team and its user: checked and charged in this same call.
+      accounts: use ? charges(use, estimatedCost(group, flight.tokens)) : undefined,
     });
     if (!admission.admitted) {
       // A key that may not spend is refused outright; a key out of its windows, like a group out of
@@ -218,7 +220,7 @@ function respond(
           completionTokens: record.completionTokens ?? 0,
         })
       : undefined;
-    const reserved = admission.ticket.account?.cost ?? 0;
+    const reserved = admission.ticket.accounts?.[0]?.cost ?? 0;
     const spend = admission.spend === undefined ? undefined : admission.spend - reserved + (cost ?? reserved);
     addKeyHeaders(headers, use, states, spend, cost, deployment.modelGroup);
   }

@@ -1,38 +1,130 @@
-import type { Admission, Subject, SubjectState, WindowState } from '@fleetgate/ratelimit';
+import type { AccountCharge, Subject, SubjectState, WindowState } from '@fleetgate/ratelimit';
 import type { Deployment } from '../config/deployments.js';
 import { GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
-import { groupGate } from '../keys/key-cache.js';
-import { modelAllowed } from '../keys/model-access.js';
+import { type CachedKey, groupGate, type ZeroLimit, zeroModelLimit } from '../keys/key-cache.js';
+import { listAllows, type ModelAccess } from '../keys/model-access.js';
 import type { Usage } from '../providers/types.js';
 import type { TokenEstimate } from './estimate.js';
 import type { ModelGroup } from './model-router.js';
-import { formatDuration, retryAfterSeconds } from './rate-headers.js';
 
 export type VirtualPrincipal = Extract<Principal, { kind: 'virtual' }>;
 
-/** What a virtual key adds to an admission: its windows (gates) and its account. */
+/** What a window or an account of a request stands for, in LiteLLM's words (its limiter's descriptors). */
+export interface Scope {
+  readonly scope: 'api_key' | 'model_per_key' | 'team' | 'user';
+  readonly value: string;
+}
+
+/** What a virtual key adds to an admission: its windows (gates), and the accounts to check and charge. */
 export interface KeyUse {
   readonly principal: VirtualPrincipal;
   readonly gates: readonly Subject[];
+  /** Per gate, what it limits. */
+  readonly gateScopes: readonly Scope[];
   /** Index in `gates` of the key's per-model window, for the x-litellm-key-remaining-* headers. */
   readonly modelGate: number;
+  /** The key's account first, then its team's and its user's. */
+  readonly owners: readonly Owner[];
+}
+
+export interface Owner extends Scope {
+  readonly accountId: string;
+  /** A user's budget binds only its personal keys (LiteLLM); a team key answers to the team's. */
+  readonly enforceBudget: boolean;
+}
+
+/** What a key's requests for one model are held to; built once per (cached key, requested model). */
+type Plan = Omit<KeyUse, 'principal'>;
+const plans = new WeakMap<CachedKey, Map<string, Plan | GatewayError>>();
+
+/**
+ * Whether the key may use the model (its list, its team's, a personal key's user's — LiteLLM's
+ * errors name which refused), then the windows and accounts its request is held to: the key's, its
+ * per-model window, its team's, its user's — every one checked and reserved in the one admission.
+ * Worked out once per cached key and model: a request only looks it up.
+ */
+export function keyUse(principal: VirtualPrincipal, requested: string, group: ModelGroup): KeyUse {
+  const { key, hash } = principal;
+  let byModel = plans.get(key);
+  if (!byModel) {
+    byModel = new Map();
+    plans.set(key, byModel);
+  }
+  let plan = byModel.get(requested);
+  if (!plan) {
+    try {
+      plan = planFor(key, hash, requested, group);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      plan = error;
+    }
+    byModel.set(requested, plan);
+  }
+  if (plan instanceof GatewayError) throw plan;
+  return {
+    principal,
+    gates: plan.gates,
+    gateScopes: plan.gateScopes,
+    modelGate: plan.modelGate,
+    owners: plan.owners,
+  };
+}
+
+function planFor(key: CachedKey, hash: string, requested: string, group: ModelGroup): Plan {
+  checkModel(key, requested, group);
+  const zero = key.zeroLimit ?? zeroModel(key, hash, requested, group.name);
+  if (zero) throw zeroLimitRefusal(zero);
+  const gates: Subject[] = [];
+  const gateScopes: Scope[] = [];
+  const add = (gate: Subject | undefined, scope: Scope) => {
+    if (!gate) return;
+    gates.push(gate);
+    gateScopes.push(scope);
+  };
+  add(key.keyGate, { scope: 'api_key', value: hash });
+  const perModel = groupGate(key, hash, requested, group.name);
+  add(perModel, { scope: 'model_per_key', value: hash });
+  const modelGate = perModel ? gates.length - 1 : -1;
+  const owners: Owner[] = [{ scope: 'api_key', value: hash, accountId: hash, enforceBudget: true }];
+  if (key.team) {
+    const value = key.team.doc.team_id;
+    add(key.team.gate, { scope: 'team', value });
+    owners.push({ scope: 'team', value, accountId: key.team.accountId, enforceBudget: true });
+  }
+  if (key.user) {
+    const value = key.user.doc.user_id;
+    add(key.user.gate, { scope: 'user', value });
+    owners.push({ scope: 'user', value, accountId: key.user.accountId, enforceBudget: !key.team });
+  }
+  return { gates, gateScopes, modelGate, owners };
+}
+
+/** The accounts of one admission, each reserving the request's estimated cost. */
+export function charges(use: KeyUse, cost: number): AccountCharge[] {
+  return use.owners.map((o) => ({ id: o.accountId, cost, enforceBudget: o.enforceBudget }));
 }
 
 /**
- * Whether a key may use a model group: by the name it asked for or the group's (exactly or by a
+ * Whether one model list allows a group: by the name asked for or the group's (exactly or by a
  * wildcard), or through one of the group's access groups (`model_info.access_groups`).
  */
-export function mayUseGroup(principal: VirtualPrincipal, requested: string, group: ModelGroup): boolean {
-  const access = principal.key.modelAccess;
-  if (modelAllowed(access, requested, group.name)) return true;
-  for (const name of group.accessGroups) if (access.names.has(name)) return true;
+function allowsGroup(list: ModelAccess, requested: string, group: ModelGroup): boolean {
+  if (listAllows(list, requested, group.name)) return true;
+  if (list.none) return false;
+  for (const name of group.accessGroups) if (list.names.has(name)) return true;
   return false;
 }
 
-export function keyUse(principal: VirtualPrincipal, requested: string, group: ModelGroup): KeyUse {
-  const { key, hash } = principal;
-  if (!mayUseGroup(principal, requested, group)) {
+/** Whether a key may use a model group: its own list and every list it answers to (team, user) allow it. */
+export function mayUseGroup(principal: VirtualPrincipal, requested: string, group: ModelGroup): boolean {
+  for (let a: ModelAccess | undefined = principal.key.modelAccess; a; a = a.also)
+    if (!allowsGroup(a, requested, group)) return false;
+  return true;
+}
+
+function checkModel(key: CachedKey, requested: string, group: ModelGroup): void {
+  if (!allowsGroup(key.keyModels, requested, group)) {
     throw new GatewayError(
       403,
       'key_model_access_denied',
@@ -40,11 +132,37 @@ export function keyUse(principal: VirtualPrincipal, requested: string, group: Mo
       { param: 'model' },
     );
   }
-  const gates: Subject[] = [];
-  if (key.keyGate) gates.push(key.keyGate);
-  const perModel = groupGate(key, hash, requested, group.name);
-  if (perModel) gates.push(perModel);
-  return { principal, gates, modelGate: perModel ? gates.length - 1 : -1 };
+  if (key.team && !allowsGroup(key.team.models, requested, group)) {
+    const team = key.team.doc;
+    throw new GatewayError(
+      401,
+      'team_model_access_denied',
+      `Team not allowed to access model. Team=${team.team_id}, Model=${requested}. Allowed team models = ${JSON.stringify(team.models)}`,
+      { param: 'model' },
+    );
+  }
+  if (!key.team && key.user && !allowsGroup(key.user.models, requested, group)) {
+    const user = key.user;
+    const message = user.models.none
+      ? `User not allowed to access model. No default model access, only team models allowed. Tried to access ${requested}`
+      : `user not allowed to access model. This user can only access models=${JSON.stringify(user.doc.models)}. Tried to access ${requested}`;
+    throw new GatewayError(403, 'key_model_access_denied', message, { param: 'model' });
+  }
+}
+
+function zeroModel(key: CachedKey, hash: string, requested: string, group: string): ZeroLimit | undefined {
+  const kind = zeroModelLimit(key, requested, group);
+  return kind && { scope: 'api_key', value: `${hash}:${requested}`, kind };
+}
+
+/** A limit of 0 admits nothing: LiteLLM's 429 for it, without asking the fleet. */
+function zeroLimitRefusal(zero: ZeroLimit): GatewayError {
+  return new GatewayError(
+    429,
+    'rate_limited',
+    `Rate limit exceeded for ${zero.scope}: ${zero.value}. Limit type: ${zero.kind}. Current limit: 0, Remaining: 0. A limit of 0 admits no request.`,
+    { headers: { 'retry-after': '60' } },
+  );
 }
 
 /** USD per token of a deployment, 0 when the config gives none (startup warns once). */
@@ -60,62 +178,6 @@ export function estimatedCost(group: ModelGroup, tokens: TokenEstimate): number 
 export function actualCost(d: Deployment, usage: Usage): number {
   const p = prices(d);
   return usage.promptTokens * p.input + usage.completionTokens * p.output;
-}
-
-/** The client's error for an admission the key refused. */
-export function keyRefusal(admission: Extract<Admission, { admitted: false }>, use: KeyUse): GatewayError {
-  switch (admission.reason) {
-    case 'account_missing':
-      return new GatewayError(401, 'auth_error', 'Authentication Error, Invalid proxy server token passed.');
-    case 'account_blocked':
-      return new GatewayError(
-        401,
-        'auth_error',
-        "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
-      );
-    case 'account_expired': {
-      const at = admission.limitValue ?? Date.now();
-      return new GatewayError(
-        400,
-        'expired_key',
-        `Authentication Error - Expired Key. Key Expiry time ${new Date(at).toISOString()} and current time ${new Date().toISOString()}`,
-      );
-    }
-    case 'account_budget':
-      return new GatewayError(
-        400,
-        'budget_exceeded',
-        `Budget has been exceeded! Current cost: ${admission.spend ?? 0}, Max budget: ${admission.limitValue ?? 0}`,
-      );
-    default: {
-      const gate = use.gates[admission.gateIndex];
-      const kind =
-        admission.reason === 'gate_tpm'
-          ? 'tokens'
-          : admission.reason === 'gate_parallel'
-            ? 'max_parallel_requests'
-            : 'requests';
-      const limit =
-        admission.reason === 'gate_tpm'
-          ? gate?.limits.tpm
-          : admission.reason === 'gate_parallel'
-            ? gate?.limits.maxParallel
-            : gate?.limits.rpm;
-      const scope = admission.gateIndex === use.modelGate ? 'model_per_key' : 'api_key';
-      const seconds = retryAfterSeconds(admission.retryAfterMs);
-      return new GatewayError(
-        429,
-        'rate_limited',
-        `Rate limit exceeded for ${scope}: ${use.principal.hash}. Limit type: ${kind}. Current limit: ${limit ?? 0}, Remaining: 0. Retry in ${seconds} s.`,
-        {
-          headers: {
-            'retry-after': seconds,
-            'x-ratelimit-reset-requests': formatDuration(admission.retryAfterMs),
-          },
-        },
-      );
-    }
-  }
 }
 
 /**

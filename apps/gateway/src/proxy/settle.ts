@@ -30,9 +30,9 @@ export function settleAttempt(
     deps.metrics.attempt(record, deployment, failure ? (failure.status ?? 502) : undefined, failure?.kind);
   // Spend: the real cost when the upstream said what it used; nothing for a failed call; the
   // reserved estimate otherwise (a stream the client left, an upstream that reports no usage).
-  const cost = !ticket.account ? undefined : usage ? actualCost(deployment, usage) : failure ? 0 : undefined;
+  const cost = !ticket.accounts ? undefined : usage ? actualCost(deployment, usage) : failure ? 0 : undefined;
   if (
-    ticket.account &&
+    ticket.accounts &&
     deployment.inputCostPerToken === undefined &&
     deployment.outputCostPerToken === undefined
   ) {

@@ -1,4 +1,5 @@
 import type { Geometry } from '../options.js';
+import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
 import { windowPrelude } from './window.js';
 
@@ -14,10 +15,13 @@ import { windowPrelude } from './window.js';
  *     subject (the G gates, then the C candidates) its limits rpm, tpm, parallel (0 = unlimited;
  *     the store caches each subject's 36 characters);
  *   its lease id ('' when no subject has a parallel limit);
- *   its account's estimated cost ('' = no account).
- * KEYS, admission after admission: the account record when there is one (it must exist, not be
- *   blocked or expired, and be under budget — a due budget reset is applied first; on admission
- *   the cost is added to its spend), then per subject its window HASH (see window.ts) and, when
+ *   its accounts' estimated costs, space-separated, one per account ('' = none); a cost prefixed
+ *     with '~' charges an account whose budget may not refuse the request (a user's, through a
+ *     team key).
+ * KEYS, admission after admission: its account records (a key, its team, its user; each must exist,
+ *   not be blocked or expired, and be under budget — a due budget reset is applied first; on
+ *   admission the cost is added to each one's spend; the state is the record's packed field 'a',
+ *   see account-state.ts), then per subject its window HASH (see window.ts) and, when
  *   parallel > 0, its in-flight ZSET (lease id → lease expiry, ms).
  *
  * Returns, admission after admission, the count n of its reply's doubles (a double) and then the
@@ -25,8 +29,8 @@ import { windowPrelude } from './window.js';
  * per element):
  *         1, chosen candidate (1-based), bucket, then for the chosen candidate and each gate:
  *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms,
- *          and, with an account, its spend after the reservation and budget period (reset_at)
- *      or 0, reason, gate (1-based, 0 = none), retry after ms[, spend, budget or expiry]
+ *          and per account its spend after the reservation and its budget period (reset_at)
+ *      or 0, reason, gate or account (1-based, 0 = none), retry after ms[, spend, budget or expiry]
  *         reason 1 gate rpm, 2 gate tpm, 3 gate parallel, 4 every candidate cooling down, 5 no room,
  *         6 account missing, 7 blocked, 8 expired, 9 over budget
  *
@@ -45,6 +49,9 @@ import { windowPrelude } from './window.js';
 export function admitScript(geo: Geometry): string {
   return `${windowPrelude(geo)}
 local sub = string.sub
+local AF = '${ACCOUNT_FMT}'
+${NEXT_RESET_LUA.trim()}
+${ACCOUNT_LEGACY_LUA.trim()}
 
 -- The batch: each admission in turn (so each sees the ones before it), in a loop rather than a
 -- function (a closure over the prelude would cost every call its upvalues); an admission ends by
@@ -57,27 +64,43 @@ for n = 1, tonumber(ARGV[1], 16) do
   local reply
   repeat
     local C, G, tokens = tonumber(sub(A, 13, 24), 16), tonumber(sub(A, 25, 36), 16), tonumber(sub(A, 37, 48), 16)
-    local cost = costarg ~= '' and costarg or nil
 
-    -- The account first: a key that may not spend refuses the request before any window is touched.
-    local period = 0
-    if cost then
-      local a = call('HMGET', KEYS[k0], 'spend', 'blocked', 'expires', 'max_budget', 'reset_at', 'every_ms', 'every_mo')
-      local spend = tonumber(a[1])
-      if not spend then reply = spack('<dddd', 0, 6, 0, 0) break end
-      if a[2] == '1' then reply = spack('<dddd', 0, 7, 0, 0) break end
-      local expires = tonumber(a[3])
-      if expires and now >= expires then reply = spack('<dddddd', 0, 8, 0, 0, 0, expires) break end
-      local reset_at = tonumber(a[5])
-      if reset_at and now >= reset_at then
-        ${NEXT_RESET_LUA.trim()}
-        reset_at = next_reset(reset_at, tonumber(a[6]), tonumber(a[7]), now)
-        spend = 0
-        call('HSET', KEYS[k0], 'spend', 0, 'reset_at', reset_at)
+    -- The accounts first: a key (or its team, or its user) that may not spend refuses the request
+    -- before any window is touched. Each one's state (account-state.ts) is kept in st, eight numbers
+    -- per account (cost, then the state with spend last), for the charge below.
+    local na, st = 0, nil
+    if costarg ~= '' then
+      st = {}
+      local pos = 1
+      while pos do
+        local sp = string.find(costarg, ' ', pos, true)
+        local cost = sp and sub(costarg, pos, sp - 1) or sub(costarg, pos)
+        pos = sp and sp + 1
+        na = na + 1
+        local enforce = true
+        if sub(cost, 1, 1) == '~' then cost, enforce = sub(cost, 2), false end
+        local akey = KEYS[k0 + na - 1]
+        local ab = call('HGET', akey, 'a')
+        local spend, blocked, expires, budget, reset_at, every_ms, every_mo
+        if ab then
+          spend, blocked, expires, budget, reset_at, every_ms, every_mo = sunpack(AF, ab)
+        else
+          spend, blocked, expires, budget, reset_at, every_ms, every_mo = legacy_account(akey)
+        end
+        if not spend then reply = spack('<dddd', 0, 6, na, 0) break end
+        if blocked == 1 then reply = spack('<dddd', 0, 7, na, 0) break end
+        if expires > 0 and now >= expires then reply = spack('<dddddd', 0, 8, na, 0, 0, expires) break end
+        if reset_at > 0 and now >= reset_at then
+          reset_at = next_reset(reset_at, every_ms > 0 and every_ms or nil, every_mo > 0 and every_mo or nil, now)
+          spend = 0
+          call('HSET', akey, 'a', spack(AF, 0, blocked, expires, budget, reset_at, every_ms, every_mo))
+        end
+        if enforce and budget >= 0 and spend >= budget then reply = spack('<dddddd', 0, 9, na, 0, spend, budget) break end
+        local b = 8 * na
+        st[b - 7], st[b - 6], st[b - 5], st[b - 4] = tonumber(cost), blocked, expires, budget
+        st[b - 3], st[b - 2], st[b - 1], st[b] = reset_at, every_ms, every_mo, spend
       end
-      period = reset_at or 0
-      local budget = tonumber(a[4])
-      if budget and spend >= budget then reply = spack('<dddddd', 0, 9, 0, 0, spend, budget) break end
+      if reply then break end
     end
 
     -- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
@@ -87,7 +110,7 @@ for n = 1, tonumber(ARGV[1], 16) do
     local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail
     local seen = {}
     local chosen, refusing = nil, nil
-    local kn = cost and k0 + 1 or k0
+    local kn = k0 + na
     for i = 1, G + C do
       local at = 13 + 36 * i
       r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
@@ -220,9 +243,12 @@ for n = 1, tonumber(ARGV[1], 16) do
       out[o + 1], out[o + 2], out[o + 3] = r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
       out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
     end
-    if cost then
-      out[#out + 1] = tonumber(call('HINCRBYFLOAT', KEYS[k0], 'spend', cost))
-      out[#out + 1] = period
+    for j = 1, na do
+      local b = 8 * j
+      local spend = st[b] + st[b - 7]
+      call('HSET', KEYS[k0 + j - 1], 'a', spack(AF, spend, st[b - 6], st[b - 5], st[b - 4], st[b - 3], st[b - 2], st[b - 1]))
+      out[#out + 1] = spend
+      out[#out + 1] = st[b - 3]
     end
     if #out == 9 then reply = spack('<ddddddddd', tunpack(out)) else reply = spack('<' .. string.rep('d', #out), tunpack(out)) end
   until true

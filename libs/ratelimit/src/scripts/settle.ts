@@ -1,4 +1,5 @@
 import type { Geometry } from '../options.js';
+import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
 import { DELTA_OFFSET, windowPrelude } from './window.js';
 
@@ -20,11 +21,14 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  * and the closed total; one whose bucket already left the counted span is dropped (it no longer
  * counts). Settling never moves the open bucket; the next admission does that. An account's spend
  * moves from the reserved cost to the actual one; if its budget period turned since the
- * reservation (the reset zeroed it), the new period is charged the actual cost.
+ * reservation (the reset zeroed it), the new period is charged the actual cost. An account's spend
+ * is in its packed state, field 'a' (account-state.ts).
  */
 export function settleScript(geo: Geometry): string {
   return `${windowPrelude(geo)}
+local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
+${ACCOUNT_LEGACY_LUA.trim()}
 local sub = string.sub
 local head = ARGV[1]
 local nw, ni, na = tonumber(sub(head, 1, 12), 16), tonumber(sub(head, 13, 24), 16), tonumber(sub(head, 25, 36), 16)
@@ -89,23 +93,26 @@ for i = 1, na do
   local akey = KEYS[nw + ni + i]
   local groups = ARGV[a]
   a = a + 1
-  local got = call('HMGET', akey, 'spend', 'reset_at', 'every_ms', 'every_mo')
-  local spend = tonumber(got[1])
+  local ab = call('HGET', akey, 'a')
+  local spend, blocked, expires, budget, reset_at, every_ms, every_mo
+  if ab then
+    spend, blocked, expires, budget, reset_at, every_ms, every_mo = sunpack(AF, ab)
+  else
+    spend, blocked, expires, budget, reset_at, every_ms, every_mo = legacy_account(akey)
+  end
   if spend then
-    local reset_at = tonumber(got[2])
-    if reset_at and now >= reset_at then
+    if reset_at > 0 and now >= reset_at then
       -- A reset fell due while the requests ran: apply it first, as admission would.
-      reset_at = next_reset(reset_at, tonumber(got[3]), tonumber(got[4]), now)
+      reset_at = next_reset(reset_at, every_ms > 0 and every_ms or nil, every_mo > 0 and every_mo or nil, now)
       spend = 0
-      call('HSET', akey, 'spend', 0, 'reset_at', reset_at)
     end
     local d = 0
     for reserved, actual, period in string.gmatch(groups, '([^:;]+):([^:;]+):(%d+);') do
       d = d + tonumber(actual)
-      if (reset_at or 0) == tonumber(period) then d = d - tonumber(reserved) end
+      if reset_at == tonumber(period) then d = d - tonumber(reserved) end
     end
     if spend + d < 0 then d = -spend end
-    if d ~= 0 then call('HINCRBYFLOAT', akey, 'spend', d) end
+    call('HSET', akey, 'a', spack(AF, spend + d, blocked, expires, budget, reset_at, every_ms, every_mo))
   end
 end
 return out

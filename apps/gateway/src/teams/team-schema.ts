@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { accountName, count, metadata, modelList, nullable, usd } from '../keys/admin-schema.js';
+
+const member = z
+  .strictObject({
+    role: z.enum(['admin', 'user'], { error: 'must be "admin" or "user"' }),
+    user_id: nullable(accountName),
+    user_email: nullable(z.string({ error: 'must be a string' })),
+  })
+  .refine((m) => !!m.user_id || !!m.user_email, {
+    error: 'Either user id or user email must be provided',
+    path: ['user_id'],
+  });
+export type MemberInput = z.output<typeof member>;
+
+/**
+ * LiteLLM's team fields that Fleetgate stores and shows but does not act on, so its clients and UI
+ * keep working. Anything else is refused by name.
+ */
+const INERT = {
+  organization_id: z.unknown().optional(),
+  admins: z.unknown().optional(),
+  members: z.unknown().optional(),
+  tags: z.unknown().optional(),
+  guardrails: z.unknown().optional(),
+  model_aliases: z.unknown().optional(),
+  object_permission: z.unknown().optional(),
+  team_member_permissions: z.unknown().optional(),
+  team_member_budget: z.unknown().optional(),
+  team_member_key_duration: z.unknown().optional(),
+  soft_budget: z.unknown().optional(),
+  router_settings: z.unknown().optional(),
+  access_group_ids: z.unknown().optional(),
+  default_team_member_models: z.unknown().optional(),
+  model_max_budget: z.unknown().optional(),
+  prompts: z.unknown().optional(),
+  policies: z.unknown().optional(),
+} as const;
+export const TEAM_INERT_FIELDS: readonly string[] = Object.keys(INERT);
+
+const teamFields = {
+  team_alias: nullable(z.string({ error: 'must be a string' }).max(256)),
+  models: modelList,
+  rpm_limit: nullable(count),
+  tpm_limit: nullable(count),
+  max_parallel_requests: nullable(count),
+  max_budget: nullable(usd),
+  budget_duration: nullable(z.string({ error: 'must be a duration such as "30d"' })),
+  metadata,
+  blocked: nullable(z.boolean({ error: 'must be true or false' })),
+  ...INERT,
+};
+
+export const newTeamSchema = z.strictObject({
+  ...teamFields,
+  team_id: nullable(accountName),
+  members_with_roles: z.array(member, { error: 'must be a list of members' }).optional(),
+});
+export const updateTeamSchema = z.strictObject({ ...teamFields, team_id: accountName });
+export const deleteTeamSchema = z.strictObject({
+  team_ids: z
+    .array(accountName, { error: 'must be a list of team ids' })
+    .min(1, { error: 'must not be empty' }),
+});
+export const blockTeamSchema = z.strictObject({ team_id: accountName });
+export const memberAddSchema = z.strictObject({
+  team_id: accountName,
+  member: z.union([member, z.array(member)], { error: 'must be a member or a list of members' }),
+  max_budget_in_team: z.null({ error: 'team member budgets are not supported yet' }).optional(),
+});
+export const memberDeleteSchema = z
+  .strictObject({
+    team_id: accountName,
+    user_id: nullable(accountName),
+    user_email: nullable(z.string({ error: 'must be a string' })),
+  })
+  .refine((m) => !!m.user_id || !!m.user_email, {
+    error: 'Either user_id or user_email needs to be passed in',
+    path: ['user_id'],
+  });
+
+export type NewTeam = z.output<typeof newTeamSchema>;
+export type UpdateTeam = z.output<typeof updateTeamSchema>;
