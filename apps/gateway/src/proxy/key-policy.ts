@@ -37,6 +37,7 @@ export interface Owner extends Scope {
 /** What a key's requests for one model are held to; built once per (cached key, requested model). */
 type Plan = Omit<KeyUse, 'principal'>;
 const plans = new WeakMap<CachedKey, Map<string, Plan | GatewayError>>();
+const MAX_PLANS_PER_KEY = 256;
 
 /**
  * Whether the key may use the model (its list, its team's, a personal key's user's — LiteLLM's
@@ -53,6 +54,8 @@ export function keyUse(principal: VirtualPrincipal, requested: string, group: Mo
   }
   let plan = byModel.get(requested);
   if (!plan) {
+    // Through a wildcard group a client can name any model: keep the cache from growing with them.
+    if (byModel.size >= MAX_PLANS_PER_KEY) byModel.clear();
     try {
       plan = planFor(key, hash, requested, group);
     } catch (error) {
@@ -135,7 +138,7 @@ function checkModel(key: CachedKey, requested: string, group: ModelGroup): void 
   if (key.team && !allowsGroup(key.team.models, requested, group)) {
     const team = key.team.doc;
     throw new GatewayError(
-      401,
+      403,
       'team_model_access_denied',
       `Team not allowed to access model. Team=${team.team_id}, Model=${requested}. Allowed team models = ${JSON.stringify(team.models)}`,
       { param: 'model' },

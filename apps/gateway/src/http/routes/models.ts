@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { Deployment } from '../../config/deployments.js';
+import { modelAllowed } from '../../keys/model-access.js';
 import type { GatewayEnv, ProxyDeps } from '../../proxy/context.js';
 import { mayUseGroup } from '../../proxy/key-policy.js';
 import type { ModelGroup } from '../../proxy/model-router.js';
@@ -27,8 +28,9 @@ export function registerModelRoutes(app: Hono<GatewayEnv>, deps: ProxyDeps): voi
     const principal = await principalOf(c);
     let names: readonly string[];
     if (truthy(c.req.query('only_model_access_groups'))) {
+      // An access group is listed when the key's list and each list it answers to (team, user) name it.
       const access = principal.kind === 'virtual' ? principal.key.modelAccess : undefined;
-      names = deps.router.accessGroups.filter((g) => !access || access.any || access.names.has(g));
+      names = deps.router.accessGroups.filter((g) => !access || modelAllowed(access, g, g));
     } else {
       names = deps.router.publicNames.filter((name) => {
         const route = deps.router.resolve(name);
