@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'request_too_large'
+  | 'context_window_exceeded'
   | 'rate_limited'
   | 'no_deployment_available'
   | 'upstream_error'

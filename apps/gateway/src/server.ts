@@ -72,6 +72,7 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
     cooldown: {
       cooldownMs: config.cooldownTimeMs,
       allowedFails: config.allowedFails,
+      allowedFailsPolicy: config.routing.allowedFailsPolicy,
       disabled: config.disableCooldowns,
     },
     replicaId: parts.replicaId,

@@ -8,6 +8,12 @@ export interface AttemptFailure {
   readonly status?: number | undefined;
   /** The upstream's `retry-after`, in ms, when it sent one. */
   readonly retryAfterMs?: number | undefined;
+  /**
+   * A 400 the provider explained: the prompt does not fit the model's context window, or the content
+   * was refused by its policy. Each has fallbacks of its own (`context_window_fallbacks`,
+   * `content_policy_fallbacks`).
+   */
+  readonly reason?: 'context_window' | 'content_policy' | undefined;
 }
 
 /**

@@ -82,3 +82,22 @@ describe('isRetryable', () => {
     expect(isRetryable({ kind: 'timeout' })).toBe(true);
   });
 });
+
+describe('allowed_fails_policy', () => {
+  const policy = {
+    cooldownMs: 5000,
+    disabled: false,
+    allowedFailsPolicy: { RateLimitError: 10, AuthenticationError: 0 },
+  };
+  it("cools down past the count of the failure's class, other classes by the default rules", () => {
+    const at = (failure: Parameters<typeof decideCooldown>[1]['failure'], failures: number) =>
+      decideCooldown(policy, { failure, groupSize: 2, failures, total: 20 });
+    // 429s: the policy's 10 replaces "at once when the group has another deployment".
+    expect(at({ kind: 'http', status: 429 }, 10)).toBe(0);
+    expect(at({ kind: 'http', status: 429 }, 11)).toBe(5000);
+    expect(at({ kind: 'http', status: 401 }, 1)).toBe(5000);
+    // 500s are not in the policy: the ratio rule (more than half of at least 5 calls).
+    expect(at({ kind: 'http', status: 500 }, 10)).toBe(0);
+    expect(at({ kind: 'http', status: 500 }, 11)).toBe(5000);
+  });
+});

@@ -1,4 +1,5 @@
 import { type AttemptFailure, isDeploymentFault } from './attempt.js';
+import { type ClassPolicy, errorClass, policyCount } from './error-class.js';
 
 /** The router's cooldown settings (`router_settings`). */
 export interface CooldownPolicy {
@@ -8,6 +9,8 @@ export interface CooldownPolicy {
   readonly allowedFails?: number | undefined;
   /** `disable_cooldowns`. @default false */
   readonly disabled: boolean;
+  /** `allowed_fails_policy`: per error class, the failures a minute before cooling down. */
+  readonly allowedFailsPolicy?: ClassPolicy | undefined;
 }
 
 export interface CooldownInput {
@@ -34,7 +37,8 @@ const SINGLE_DEPLOYMENT_ALL_FAILED = 1000;
  * `allowed_fails` set, any counted failure beyond that many in a minute cools down instead.
  * Two deliberate differences from LiteLLM: an explicit `allowed_fails: 3` is honoured (LiteLLM ignores
  * it because it equals the default), and connection failures count (LiteLLM never cools a deployment
- * it cannot reach). An upstream `retry-after` longer than the cooldown wins.
+ * it cannot reach). An upstream `retry-after` longer than the cooldown wins. With
+ * `allowed_fails_policy`, a failure whose class it names cools down past that class's count.
  */
 export function decideCooldown(policy: CooldownPolicy, input: CooldownInput): number {
   const { failure } = input;
@@ -42,7 +46,10 @@ export function decideCooldown(policy: CooldownPolicy, input: CooldownInput): nu
   let ms = input.deploymentCooldownMs ?? policy.cooldownMs;
   if (ms <= 0) return 0;
   if (failure.retryAfterMs !== undefined && failure.retryAfterMs > ms) ms = failure.retryAfterMs;
-  if (policy.allowedFails !== undefined) return input.failures > policy.allowedFails ? ms : 0;
+  // allowed_fails_policy for this failure's class, then allowed_fails, replace the default rules. The
+  // minute's count is of every failure (the fleet counts them together), not of this class alone.
+  const allowed = policyCount(policy.allowedFailsPolicy, errorClass(failure)) ?? policy.allowedFails;
+  if (allowed !== undefined) return input.failures > allowed ? ms : 0;
   const shared = input.groupSize > 1;
   if (failure.status === 429 && failure.kind === 'http' && shared) return ms;
   if (failure.status === 401 || failure.status === 404) return ms;

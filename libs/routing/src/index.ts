@@ -1,6 +1,14 @@
 export { type AttemptFailure, isDeploymentFault, isRetryable } from './attempt.js';
 export { type CooldownInput, type CooldownPolicy, decideCooldown } from './cooldown.js';
 export type { RoutableDeployment } from './deployment.js';
+export { type ClassPolicy, ERROR_CLASSES, type ErrorClass, errorClass, policyCount } from './error-class.js';
+export {
+  type FallbackKind,
+  type FallbackPolicy,
+  fallbackChain,
+  fallbackKind,
+  NO_FALLBACKS,
+} from './fallbacks.js';
 export {
   compilePatterns,
   fillPattern,

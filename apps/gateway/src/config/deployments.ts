@@ -33,6 +33,8 @@ export interface Deployment {
   readonly modelInfo: Readonly<Record<string, unknown>>;
   /** `model_info.access_groups`. */
   readonly accessGroups: readonly string[];
+  /** `model_info.max_input_tokens`: a longer prompt goes to a context window fallback instead. */
+  readonly maxInputTokens: number | undefined;
 }
 
 /** A deployment the config describes but cannot be served; reported as `file:line path: message`. */
@@ -94,6 +96,7 @@ export function buildDeployment(
     publicParams,
     modelInfo: { ...entry.model_info, id },
     accessGroups: entry.model_info?.access_groups ?? [],
+    maxInputTokens: entry.model_info?.max_input_tokens,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Deployment } from './deployments.js';
-import type { ROUTING_STRATEGIES } from './schema.js';
+import type { RoutingConfig } from './routing-config.js';
 
 /** Where the shared fleet state lives; absent means the in-memory store of a single replica. */
 export type RedisSettings =
@@ -38,7 +38,8 @@ export interface GatewayConfig {
   readonly hiddenAliases: ReadonlySet<string>;
   /** `general_settings.master_key` or `LITELLM_MASTER_KEY`; undefined leaves the gateway open. */
   readonly masterKey: string | undefined;
-  readonly routingStrategy: (typeof ROUTING_STRATEGIES)[number];
+  /** Strategy, fallbacks, retry and allowed-fails policies. */
+  readonly routing: RoutingConfig;
   /** @default 2 */
   readonly numRetries: number;
   /** `router_settings.retry_after`: the least a retry of the same deployment waits. @default 0 */
@@ -48,8 +49,6 @@ export interface GatewayConfig {
   /** @default 5000 */
   readonly cooldownTimeMs: number;
   readonly disableCooldowns: boolean;
-  /** Model group → fallback groups, in order. */
-  readonly fallbacks: ReadonlyMap<string, readonly string[]>;
   /** @default 10 MiB */
   readonly maxRequestBytes: number;
   /** How long a `/health` report is reused. @default 60000 */

@@ -243,7 +243,7 @@ describe('config values', () => {
       maxRequestBytes: 10 * 1024 * 1024,
       masterKey: undefined,
       redis: undefined,
-      routingStrategy: 'simple-shuffle',
+      routing: expect.objectContaining({ strategy: expect.objectContaining({ name: 'simple-shuffle' }) }),
     });
     expect(config.deployments[0]).toMatchObject({
       provider: 'openai',

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { compilePatterns, isPattern, matchPattern } from '@fleetgate/routing';
 import { type CostMap, parseCostMap, withMappedPrices } from './cost-map.js';
 import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
 import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
 import type { GatewayConfig, RedisSettings } from './gateway-config.js';
+import { routingConfig } from './routing-config.js';
 import { type ConfigFile, configSchema } from './schema.js';
 import { schemaReads } from './schema-paths.js';
 import { droppedKeys } from './unknown-keys.js';
@@ -91,7 +91,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     aliases.set(alias, group);
     if (typeof target !== 'string' && target.hidden) hiddenAliases.add(alias);
   }
-  const fallbacks = fallbackMap(config, groups, problems);
+  const routing = routingConfig(config, new Set(groups.keys()), problems);
   const redis = redisSettings(config, env, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => at(p.path, p.message)));
 
@@ -102,13 +102,12 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     aliases,
     hiddenAliases,
     masterKey: config.general_settings.master_key ?? nonEmpty(env['LITELLM_MASTER_KEY']),
-    routingStrategy: config.router_settings.routing_strategy ?? 'simple-shuffle',
+    routing,
     numRetries: config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
     retryAfterMs: (config.router_settings.retry_after ?? 0) * 1000,
     allowedFails: config.router_settings.allowed_fails,
     cooldownTimeMs: (config.router_settings.cooldown_time ?? 5) * 1000,
     disableCooldowns: config.router_settings.disable_cooldowns ?? false,
-    fallbacks,
     maxRequestBytes: Math.floor(
       (config.general_settings.max_request_size_mb ?? DEFAULT_MAX_REQUEST_MB) * 1024 * 1024,
     ),
@@ -177,30 +176,6 @@ function groupDeployments(deployments: readonly Deployment[]): Map<string, Deplo
     else groups.set(d.modelGroup, [d]);
   }
   return groups;
-}
-
-function fallbackMap(
-  config: ConfigFile,
-  groups: ReadonlyMap<string, unknown>,
-  problems: DeploymentProblem[],
-): Map<string, string[]> {
-  const section = config.router_settings.fallbacks ? 'router_settings' : 'litellm_settings';
-  const list = config.router_settings.fallbacks ?? config.litellm_settings.fallbacks ?? [];
-  const out = new Map<string, string[]>();
-  // A fallback may name a model that only a wildcard group (`*`, `openai/*`) serves.
-  const patterns = compilePatterns([...groups.keys()].filter(isPattern).map((name) => [name, name] as const));
-  const known = (name: string) => groups.has(name) || matchPattern(patterns, name) !== undefined;
-  list.forEach((entry, i) => {
-    for (const [group, targets] of Object.entries(entry)) {
-      for (const name of [group, ...targets]) {
-        if (!known(name)) {
-          problems.push({ path: [section, 'fallbacks', i, group], message: `unknown model group "${name}"` });
-        }
-      }
-      out.set(group, targets);
-    }
-  });
-  return out;
 }
 
 /**

@@ -102,6 +102,29 @@ const modelGroupAlias = z.record(
   }),
 );
 
+/** `[{group: [fallback groups…]}]`; a `"*"` group stands for any group without its own entry. */
+const fallbackList = () =>
+  z.array(z.record(z.string(), z.array(text()), { error: 'must be a mapping {group: [fallback groups]}' }), {
+    error: 'must be a list of {group: [fallback groups]}',
+  });
+/** LiteLLM's `retry_policy` / `allowed_fails_policy`: `{RateLimitErrorRetries: 3, …}`, keys checked by the loader. */
+const classCounts = () =>
+  z.record(z.string(), count(), { error: 'must be a mapping of error class to count' });
+
+/** Settings LiteLLM accepts in both router_settings and litellm_settings (router_settings wins). */
+const reliability = {
+  /** Tried after a group's retries are spent. */
+  fallbacks: fallbackList().optional(),
+  /** Tried when the prompt does not fit (a provider's context length error, or `model_info.max_input_tokens`). */
+  context_window_fallbacks: fallbackList().optional(),
+  /** Tried when a provider refuses the content under its policy. */
+  content_policy_fallbacks: fallbackList().optional(),
+  /** Fallbacks for every group without its own. */
+  default_fallbacks: z.array(text()).optional(),
+  /** The longest fallback chain; @default 5 */
+  max_fallbacks: positiveCount().optional(),
+};
+
 export const routerSettingsSchema = z.object({
   /** @default 'simple-shuffle' */
   routing_strategy: z
@@ -119,8 +142,13 @@ export const routerSettingsSchema = z.object({
   disable_cooldowns: bool().optional(),
   /** Other names for model groups: `{alias: group}` or `{alias: {model, hidden}}`. */
   model_group_alias: modelGroupAlias.optional(),
-  /** `[{group: [fallback groups…]}]`, tried after a group's retries are spent. */
-  fallbacks: z.array(z.record(z.string(), z.array(text()))).optional(),
+  ...reliability,
+  /** Retries per error class (`RateLimitErrorRetries: 3`), in place of num_retries for that class. */
+  retry_policy: classCounts().optional(),
+  /** Failures per error class (`TimeoutErrorAllowedFails: 10`) a deployment may have in a minute before it cools down. */
+  allowed_fails_policy: classCounts().optional(),
+  /** Arguments of the routing strategy (latency-based-routing: `ttl`, `lowest_latency_buffer`). */
+  routing_strategy_args: z.record(z.string(), z.unknown(), { error: 'must be a mapping' }).optional(),
   /** Seconds a retry of the same deployment waits at least; @default 0 */
   retry_after: nonNegative().optional(),
   redis_host: text().optional(),
@@ -137,8 +165,8 @@ export const litellmSettingsSchema = z.object({
   request_timeout: positive().optional(),
   /** Accepted for compatibility; `prometheus` metrics are always served at /metrics. */
   callbacks: z.array(text()).optional(),
-  /** Same as router_settings.fallbacks (which wins). */
-  fallbacks: z.array(z.record(z.string(), z.array(text()))).optional(),
+  /** Same as the router_settings of the same names (which win). */
+  ...reliability,
 });
 
 export const generalSettingsSchema = z.object({

@@ -6,6 +6,7 @@ import type { Endpoint, Usage } from '../providers/types.js';
 import { callUpstream, upstreamFailure } from '../upstream/client.js';
 import { relaySse } from '../upstream/sse-relay.js';
 import type { ProxyDeps } from './context.js';
+import { failureReason } from './failure-reason.js';
 import { parseRetryAfter } from './rate-headers.js';
 import type { RequestRecord } from './request-record.js';
 import { SseUsageTracker, usageFromJson } from './usage.js';
@@ -122,6 +123,7 @@ export async function attempt(
     kind: 'http',
     status,
     retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
+    reason: failureReason(status, body),
   };
   end(undefined, failure, true);
   const answer = upstreamErrorAnswer(status, adapter.scrub(body), contentType);

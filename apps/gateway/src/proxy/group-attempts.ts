@@ -1,5 +1,12 @@
 import type { Admission, SubjectState } from '@fleetgate/ratelimit';
-import { type AttemptFailure, fillPattern, retryDelayMs, shuffleByWeight } from '@fleetgate/routing';
+import {
+  type AttemptFailure,
+  errorClass,
+  fillPattern,
+  policyCount,
+  retryDelayMs,
+  shuffleByWeight,
+} from '@fleetgate/routing';
 import type { Deployment } from '../config/deployments.js';
 import { ERROR_CODE_HEADER, GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
@@ -39,58 +46,63 @@ export interface GroupFailure {
   readonly kind: 'failed';
   readonly error: GatewayError | undefined;
   readonly answer: Response | undefined;
+  /** The last attempt's failure: its kind decides which fallbacks are tried. */
+  readonly failure: AttemptFailure | undefined;
 }
 
 export type GroupResult = { readonly kind: 'response'; readonly response: Response } | GroupFailure;
 
 const MOCK_RATE_LIMIT: AttemptFailure = { kind: 'http', status: 429 };
 
+/** What the group's attempts have come to so far, for the client if nothing better comes. */
+interface Outcome {
+  error: GatewayError | undefined;
+  answer: Response | undefined;
+  failure: AttemptFailure | undefined;
+}
+
 /**
  * One model group's attempts: admit → forward → settle, then on a retryable failure again, up to
- * `num_retries` retries. A retry goes to a deployment that has not failed this request yet; when every
- * one has (a group of one, say), they are all tried again — LiteLLM retries the same deployment —
- * after a backoff when the group has no other deployment to turn to.
+ * `num_retries` retries (or `retry_policy`'s count for the failure's class, which can also retry a
+ * failure that is not retryable by default). A retry goes to a deployment that has not failed this
+ * request yet; when every one has (a group of one, say), they are all tried again — LiteLLM retries
+ * the same deployment — after a backoff when the group has no other deployment to turn to.
+ * Deployments whose `model_info.max_input_tokens` the prompt exceeds are skipped when `contextNext`
+ * (a fallback can take it instead); when none fits, the group fails as a context window error.
  */
 export async function tryGroup(
   flight: Flight,
   route: Route,
   fallbackDepth: number,
   use: KeyUse | undefined,
+  contextNext: boolean,
 ): Promise<GroupResult> {
   const { deps, record, controls } = flight;
   const group = route.group;
   record.modelGroup = group.name;
   const numRetries = controls.numRetries ?? group.numRetries;
-  let excluded: Set<string> | undefined;
-  let lastError: GatewayError | undefined;
-  let lastAnswer: Response | undefined;
-  let lastFailure: AttemptFailure | undefined;
-  for (let n = 0; n <= numRetries; n++) {
-    if (n > 0 && excluded?.size === group.deployments.length) {
+  const retryPolicy = controls.numRetries === undefined ? deps.config.routing.retryPolicy : undefined;
+  const deployments = contextNext ? fitting(group.deployments, flight.tokens.prompt) : group.deployments;
+  if (deployments.length === 0) return contextWindowFailure(group.name, flight.tokens.prompt);
+  const excluded = new Set<string>();
+  const last: Outcome = { error: undefined, answer: undefined, failure: undefined };
+  for (let n = 0; ; n++) {
+    if (n > 0 && excluded.size === deployments.length) {
       // Every deployment failed this request once: try them again, after a backoff if there is only one.
       excluded.clear();
-      if (group.deployments.length === 1) {
-        const ms = retryDelayMs({
-          retry: n,
-          retryAfterMs: lastFailure?.retryAfterMs,
-          minMs: deps.config.retryAfterMs,
-          random: deps.random,
-        });
-        if (!(await waitUnlessGone(ms, flight.signal)))
-          throw new GatewayError(499, 'client_closed', 'client closed the request');
-      }
+      if (deployments.length === 1) await backoff(flight, n, last.failure);
     }
     if (n === 0 && fallbackDepth === 0 && controls.mockFailFirst) {
       // mock_testing_rate_limit_error: the first attempt "fails" with a 429 before anything is admitted.
-      lastFailure = MOCK_RATE_LIMIT;
-      lastError = new GatewayError(
+      last.failure = MOCK_RATE_LIMIT;
+      last.error = new GatewayError(
         429,
         'upstream_error',
         'litellm.RateLimitError: this is a mock rate limit error',
       );
       continue;
     }
-    const pool = excluded ? group.deployments.filter((d) => !excluded!.has(d.id)) : group.deployments;
+    const pool = excluded.size > 0 ? deployments.filter((d) => !excluded.has(d.id)) : deployments;
     const ordered = pool.length === 1 ? pool : shuffleByWeight(pool, deps.random);
     const admission = await deps.store.admit({
       candidates: ordered.map((d) => deps.router.subject(d)),
@@ -109,54 +121,113 @@ export async function tryGroup(
         admission.reason === 'cooldown' ? 'no_deployment_available' : 'rate_limited',
       );
       // After a failed attempt, the client learns what the upstream said rather than "no room".
-      if (lastAnswer || lastError) break;
+      if (last.answer || last.error) break;
       const error =
         use && admission.reason.startsWith('gate_')
           ? keyRefusal(admission, use)
           : noDeployment(group, admission);
-      return { kind: 'failed', error, answer: undefined };
+      return { kind: 'failed', error, answer: undefined, failure: undefined };
     }
     deps.metrics.admission(group.name, 'admitted');
     if (n > 0) record.retries = n;
     const deployment = ordered[admission.index]!;
-    record.deployment = deployment;
-    const state = admission.states[0];
-    deps.metrics.remaining(deployment, state?.requests?.remaining, state?.tokens?.remaining);
-    const ticket = admission.ticket;
-    let pending: Promise<void> = Promise.resolve();
-    let relayed = false;
-    const end = (
-      usage: Parameters<typeof settleAttempt>[4],
-      failure: AttemptFailure | undefined,
-      counted: boolean,
-    ) => {
-      pending = settleAttempt(deps, record, deployment, ticket, usage, failure, counted);
-      if (!relayed) return;
-      // A relayed stream ends after its response was returned: the request ends with it.
-      if (failure)
-        record.errorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
-      else if (!counted) record.errorCode = 'client_closed';
-      finishRequest(deps, record);
-    };
-    const result = await forward(flight, route, deployment, end);
-    if (result.kind === 'answer') {
-      if (result.failure) await pending;
-      const response = respond(flight, deployment, admission, result.answer, fallbackDepth, use, numRetries);
-      if (result.answer.body instanceof ReadableStream) relayed = true;
-      else finishRequest(deps, record);
+    const answered = await attemptOn(flight, route, deployment, admission, fallbackDepth, use, numRetries);
+    const { result, response } = answered;
+    const failure = result.failure;
+    const policyRetries = failure ? policyCount(retryPolicy, errorClass(failure)) : undefined;
+    const retry = result.kind === 'retryable' || (policyRetries !== undefined && policyRetries > 0);
+    if (!retry && response) {
+      // A stream's request ends with the relay; any other ends now.
+      if (!(result.answer?.body instanceof ReadableStream)) finishRequest(deps, record);
       return { kind: 'response', response };
     }
-    await pending;
-    excluded ??= new Set();
     excluded.add(deployment.id);
-    lastFailure = result.failure;
-    lastError = result.error && withTimeoutHeader(result.error, flight, deployment);
-    lastAnswer = result.answer
-      ? respond(flight, deployment, admission, result.answer, fallbackDepth, use, numRetries)
-      : undefined;
+    last.failure = failure;
+    last.error =
+      result.kind === 'retryable' && result.error
+        ? withTimeoutHeader(result.error, flight, deployment)
+        : undefined;
+    last.answer = response;
+    if (n >= (policyRetries ?? numRetries)) break;
   }
-  if (lastAnswer) return { kind: 'failed', error: undefined, answer: lastAnswer };
-  return { kind: 'failed', error: lastError, answer: undefined };
+  return { kind: 'failed', ...last };
+}
+
+/**
+ * One attempt on an admitted deployment, settled; `response` is what the client would get from it
+ * (undefined when the attempt failed without an upstream answer). A relayed stream finishes its
+ * request when the relay ends.
+ */
+async function attemptOn(
+  flight: Flight,
+  route: Route,
+  deployment: Deployment,
+  admission: Extract<Admission, { admitted: true }>,
+  fallbackDepth: number,
+  use: KeyUse | undefined,
+  numRetries: number,
+): Promise<{ result: AttemptResult; response: Response | undefined }> {
+  const { deps, record } = flight;
+  record.deployment = deployment;
+  const state = admission.states[0];
+  deps.metrics.remaining(deployment, state?.requests?.remaining, state?.tokens?.remaining);
+  const ticket = admission.ticket;
+  let pending: Promise<void> = Promise.resolve();
+  let relayed = false;
+  const end = (
+    usage: Parameters<typeof settleAttempt>[4],
+    failure: AttemptFailure | undefined,
+    counted: boolean,
+  ) => {
+    pending = settleAttempt(deps, record, deployment, ticket, usage, failure, counted);
+    if (!relayed) return;
+    // A relayed stream ends after its response was returned: the request ends with it.
+    if (failure) record.errorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
+    else if (!counted) record.errorCode = 'client_closed';
+    finishRequest(deps, record);
+  };
+  const result = await forward(flight, route, deployment, end);
+  // A failure is settled (and its cooldown decided) before anyone acts on it.
+  if (result.failure) await pending;
+  const answer = result.answer;
+  if (!answer) return { result, response: undefined };
+  const response = respond(flight, deployment, admission, answer, fallbackDepth, use, numRetries);
+  if (answer.body instanceof ReadableStream) relayed = true;
+  return { result, response };
+}
+
+/** The wait before retrying a group's only deployment (LiteLLM's backoff); a client that leaves ends it. */
+async function backoff(flight: Flight, retry: number, failure: AttemptFailure | undefined): Promise<void> {
+  const { deps } = flight;
+  const ms = retryDelayMs({
+    retry,
+    retryAfterMs: failure?.retryAfterMs,
+    minMs: deps.config.retryAfterMs,
+    random: deps.random,
+  });
+  if (!(await waitUnlessGone(ms, flight.signal)))
+    throw new GatewayError(499, 'client_closed', 'client closed the request');
+}
+
+/** The deployments whose `model_info.max_input_tokens` (when set) the prompt's estimate fits. */
+function fitting(deployments: readonly Deployment[], promptTokens: number): readonly Deployment[] {
+  if (deployments.every((d) => d.maxInputTokens === undefined || promptTokens <= d.maxInputTokens))
+    return deployments;
+  return deployments.filter((d) => d.maxInputTokens === undefined || promptTokens <= d.maxInputTokens);
+}
+
+function contextWindowFailure(group: string, promptTokens: number): GroupFailure {
+  return {
+    kind: 'failed',
+    answer: undefined,
+    failure: { kind: 'http', status: 400, reason: 'context_window' },
+    error: new GatewayError(
+      400,
+      'context_window_exceeded',
+      `litellm.ContextWindowExceededError: the prompt (about ${promptTokens} tokens) exceeds max_input_tokens of every deployment of model group ${group}`,
+      { param: 'messages' },
+    ),
+  };
 }
 
 /** The upstream call, or the request's mock in its place. */

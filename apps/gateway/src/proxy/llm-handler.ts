@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type FallbackKind, fallbackChain, fallbackKind } from '@fleetgate/routing';
 import type { Context } from 'hono';
 import { GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
@@ -19,7 +20,6 @@ import { estimateTokens } from './estimate.js';
 import { finishRequest } from './finish.js';
 import { type Flight, type GroupFailure, tryGroup } from './group-attempts.js';
 import { keyUse } from './key-policy.js';
-import type { Route } from './model-router.js';
 import { newRequestRecord } from './request-record.js';
 
 /** A client's `x-litellm-call-id` is echoed only when it is a plain token (it lands in a header and logs). */
@@ -71,7 +71,7 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
     record.requestedModel = route.captures ? route.group.name : shape.model;
     // The key must be allowed the requested model (403 if not); fallbacks it may not use are skipped.
     const primaryUse = principal.kind === 'virtual' ? keyUse(principal, shape.model, route.group) : undefined;
-    const fallbacks = fallbackTargets(deps, route, controls);
+    checkClientFallbacks(deps, controls);
     const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
     const flight: Flight = {
       deps,
@@ -89,45 +89,53 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
       model: shape.model,
       timeoutOverrideMs: timeoutOverrideMs(controls, shape.stream),
     };
-    let failed: GroupFailure | undefined;
-    for (let depth = 0; depth <= fallbacks.length; depth++) {
-      const target = depth === 0 ? undefined : fallbacks[depth - 1]!;
-      const r = target ? deps.router.resolve(target.model)! : route;
+    const policy = deps.config.routing.fallbacks;
+    const chainOf = (kind: FallbackKind): readonly FallbackTarget[] =>
+      controls.disableFallbacks
+        ? []
+        : (controls.fallbacks ?? fallbackChain(policy, route.group.name, kind).map(asTarget));
+    let failed: GroupFailure;
+    if (controls.mockFailPrimary) failed = mockedPrimaryFailure(shape.model, chainOf('general'));
+    else {
+      const first = await tryGroup(flight, route, 0, primaryUse, chainOf('context_window').length > 0);
+      if (first.kind === 'response') return first.response;
+      failed = first;
+    }
+    // The primary group's last failure decides which fallbacks follow (context window, content policy, general).
+    const chain = chainOf(fallbackKind(failed.failure));
+    for (let depth = 1; depth <= chain.length; depth++) {
+      const target = chain[depth - 1]!;
+      const r = deps.router.resolve(target.model);
+      if (!r) continue;
       let use = primaryUse;
-      if (target && principal.kind === 'virtual') {
+      if (principal.kind === 'virtual') {
         try {
           use = keyUse(principal, target.model, r.group);
         } catch {
           continue;
         }
       }
-      if (depth === 0 && controls.mockFailPrimary) {
-        failed = mockedPrimaryFailure(shape.model, fallbacks);
-        continue;
-      }
-      const result = await tryGroup(withOverrides(flight, target), r, depth, use);
+      const result = await tryGroup(withOverrides(flight, target), r, depth, use, depth < chain.length);
       if (result.kind === 'response') return result.response;
-      failed ??= result;
     }
-    if (failed?.answer) {
+    if (failed.answer) {
       record.status = failed.answer.status;
       record.errorCode = 'upstream_error';
       finishRequest(deps, record);
       return failed.answer;
     }
-    throw failed?.error ?? new GatewayError(500, 'internal_error', 'no attempt was made');
+    throw failed.error ?? new GatewayError(500, 'internal_error', 'no attempt was made');
   };
 }
 
+const asTarget = (model: string): FallbackTarget => ({ model, overrides: undefined });
+
 /**
- * The fallbacks of this request: none with `disable_fallbacks`, else the client's `fallbacks` (each
- * must name a model this gateway serves: a 400 naming it before anything is sent), else the
- * config's for the group.
+ * The request's own `fallbacks` must each name a model this gateway serves: a 400 naming the one that
+ * does not, before anything is sent. (They replace the config's fallbacks for every kind of failure.)
  */
-function fallbackTargets(deps: ProxyDeps, route: Route, controls: RequestControls): FallbackTarget[] {
-  if (controls.disableFallbacks) return [];
-  if (!controls.fallbacks) return route.group.fallbacks.map((model) => ({ model, overrides: undefined }));
-  controls.fallbacks.forEach((target, i) => {
+function checkClientFallbacks(deps: ProxyDeps, controls: RequestControls): void {
+  controls.fallbacks?.forEach((target, i) => {
     if (!deps.router.resolve(target.model)) {
       const error = unknownModel(target.model, deps.router.publicNames);
       throw new GatewayError(400, 'model_not_found', `fallbacks[${i}]: ${error.message}`, {
@@ -135,7 +143,6 @@ function fallbackTargets(deps: ProxyDeps, route: Route, controls: RequestControl
       });
     }
   });
-  return [...controls.fallbacks];
 }
 
 /** A fallback with fields of its own (`{"model", "messages"}`) sends the request with them in place. */
@@ -166,6 +173,7 @@ function mockedPrimaryFailure(model: string, fallbacks: readonly FallbackTarget[
   return {
     kind: 'failed',
     answer: undefined,
+    failure: { kind: 'http', status: 500 },
     error: new GatewayError(
       500,
       'upstream_error',

@@ -7,8 +7,6 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 export interface ModelGroup {
   readonly name: string;
   readonly deployments: readonly Deployment[];
-  /** Groups to try, in order, once this one's attempts are spent. */
-  readonly fallbacks: readonly string[];
   /** Sum of the deployments' rpm when every one has a limit, for 429 headers. */
   readonly jointRpm: number | undefined;
   /** The dearest deployment's prices (USD per token): budgets reserve at these before one is chosen. */
@@ -52,7 +50,6 @@ export function createModelRouter(config: GatewayConfig): ModelRouter {
     groups.set(name, {
       name,
       deployments,
-      fallbacks: config.fallbacks.get(name) ?? [],
       jointRpm: rpms.every((r) => r !== undefined) ? rpms.reduce((a, b) => a + (b ?? 0), 0) : undefined,
       maxInputCost: Math.max(0, ...deployments.map((d) => d.inputCostPerToken ?? 0)),
       maxOutputCost: Math.max(0, ...deployments.map((d) => d.outputCostPerToken ?? 0)),
