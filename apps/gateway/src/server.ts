@@ -16,6 +16,7 @@ import { createKeyCache } from './keys/key-cache.js';
 import type { Logger } from './log.js';
 import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { createMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
+import { createAdmissionQueue } from './proxy/admission-queue.js';
 import type { GatewayEnv, ProxyDeps } from './proxy/context.js';
 import { createModelRouter } from './proxy/model-router.js';
 import { createTeamAdmin } from './teams/team-admin.js';
@@ -76,6 +77,7 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
       disabled: config.disableCooldowns,
     },
     replicaId: parts.replicaId,
+    queue: config.queue.waitMs > 0 ? createAdmissionQueue(config.queue.maxWaiting) : undefined,
   };
   const readiness =
     parts.readiness ??

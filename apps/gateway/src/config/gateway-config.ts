@@ -38,6 +38,8 @@ export interface GatewayConfig {
   readonly hiddenAliases: ReadonlySet<string>;
   /** `general_settings.master_key` or `LITELLM_MASTER_KEY`; undefined leaves the gateway open. */
   readonly masterKey: string | undefined;
+  /** How long a request may wait for room (0: not at all), how many may wait per replica, and the default priority. */
+  readonly queue: { readonly waitMs: number; readonly maxWaiting: number; readonly defaultPriority: number };
   /** Strategy, fallbacks, retry and allowed-fails policies. */
   readonly routing: RoutingConfig;
   /** @default 2 */

@@ -103,6 +103,11 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     hiddenAliases,
     masterKey: config.general_settings.master_key ?? nonEmpty(env['LITELLM_MASTER_KEY']),
     routing,
+    queue: {
+      waitMs: (config.fleetgate_settings.queue_wait_seconds ?? 0) * 1000,
+      maxWaiting: config.fleetgate_settings.queue_max_waiting ?? 1000,
+      defaultPriority: config.router_settings.default_priority ?? Number.MAX_SAFE_INTEGER,
+    },
     numRetries: config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
     retryAfterMs: (config.router_settings.retry_after ?? 0) * 1000,
     allowedFails: config.router_settings.allowed_fails,

@@ -149,6 +149,8 @@ export const routerSettingsSchema = z.object({
   allowed_fails_policy: classCounts().optional(),
   /** Arguments of the routing strategy (latency-based-routing: `ttl`, `lowest_latency_buffer`). */
   routing_strategy_args: z.record(z.string(), z.unknown(), { error: 'must be a mapping' }).optional(),
+  /** The `priority` of a request that gives none (lower waits less); @default last */
+  default_priority: count().optional(),
   /** Seconds a retry of the same deployment waits at least; @default 0 */
   retry_after: nonNegative().optional(),
   redis_host: text().optional(),
@@ -190,6 +192,13 @@ export const fleetgateSettingsSchema = z.object({
   redis_namespace: text()
     .regex(/^[\w.-]{1,64}$/, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' })
     .optional(),
+  /**
+   * Seconds a request that finds no room may wait for it, in line by LiteLLM's `priority`, before it
+   * gets the 429; @default 0 (no waiting)
+   */
+  queue_wait_seconds: nonNegative().optional(),
+  /** Requests that may wait at once on one replica; more get the 429 at once; @default 1000 */
+  queue_max_waiting: positiveCount().optional(),
   /** Seconds an in-flight slot outlives a replica that died holding it; @default 30 */
   inflight_lease_seconds: positive().optional(),
   /**

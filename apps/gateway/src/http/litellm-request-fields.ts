@@ -65,6 +65,7 @@ export const CONTROL_FIELDS = [
   'metadata',
   'litellm_metadata',
   'tags',
+  'priority',
 ] as const;
 
 const CONSUMED = [
@@ -78,7 +79,6 @@ const CONSUMED = [
   'retry_strategy',
   'max_retries',
   'force_timeout',
-  'priority',
   'model_group',
   'specific_deployment',
   'deployment_id',

@@ -36,6 +36,8 @@ export interface RequestControls {
   readonly mockFailPrimary: boolean;
   /** `mock_testing_rate_limit_error`: the first attempt fails with a mocked 429, so a retry answers. */
   readonly mockFailFirst: boolean;
+  /** `priority`: the place in line while waiting for room (lower first). */
+  readonly priority: number | undefined;
 }
 
 export const NO_CONTROLS: RequestControls = {
@@ -47,6 +49,7 @@ export const NO_CONTROLS: RequestControls = {
   mock: undefined,
   mockFailPrimary: false,
   mockFailFirst: false,
+  priority: undefined,
 };
 
 /** `mock_response` values LiteLLM turns into a mocked error rather than a reply. */
@@ -90,6 +93,7 @@ export function readRequestControls(
   const mockTimeout = flag(take('mock_timeout'), 'mock_timeout');
   const mockFailPrimary = flag(take('mock_testing_fallbacks'), 'mock_testing_fallbacks');
   const mockFailFirst = flag(take('mock_testing_rate_limit_error'), 'mock_testing_rate_limit_error');
+  const priority = wholeNumber(take('priority'), 'priority');
   // Tracking fields: LiteLLM files them in its spend logs; they are never an upstream's business.
   for (const name of ['metadata', 'litellm_metadata', 'tags']) delete body[name];
   const mock = mockOf(mockAllowed ? mockResponse : undefined, mockTimeout);
@@ -102,6 +106,7 @@ export function readRequestControls(
     mock,
     mockFailPrimary,
     mockFailFirst,
+    priority,
   };
 }
 

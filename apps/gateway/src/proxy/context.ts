@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Authenticator } from '../http/authenticate.js';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import type { AdmissionQueue } from './admission-queue.js';
 import type { ModelRouter } from './model-router.js';
 import type { RequestRecord } from './request-record.js';
 
@@ -30,6 +31,8 @@ export interface ProxyDeps {
   readonly logger: Logger;
   readonly random: () => number;
   readonly cooldown: CooldownPolicy;
+  /** The line of requests waiting for room; undefined when waiting is off. */
+  readonly queue: AdmissionQueue | undefined;
   /** Unique per process; prefixes in-flight lease ids. */
   readonly replicaId: string;
 }

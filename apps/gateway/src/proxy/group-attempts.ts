@@ -13,6 +13,7 @@ import type { Principal } from '../http/authenticate.js';
 import { waitUnlessGone } from '../http/client-gone.js';
 import type { RequestControls } from '../http/request-controls.js';
 import { noDeployment } from './admission-errors.js';
+import type { Waiter } from './admission-queue.js';
 import {
   type AttemptInput,
   type AttemptResult,
@@ -39,6 +40,10 @@ export interface Flight extends AttemptInput {
   readonly controls: RequestControls;
   /** The model the client asked for (a mocked answer names it). */
   readonly model: string;
+  /** Until when (performance.now()) the request may wait in line for room; undefined: it may not. */
+  readonly queueUntil: number | undefined;
+  /** Its place in line: LiteLLM's `priority`, lower first. */
+  readonly priority: number;
 }
 
 /** The error to send if no fallback helps: an upstream's answer, or the gateway's own error. */
@@ -86,69 +91,84 @@ export async function tryGroup(
   if (deployments.length === 0) return contextWindowFailure(group.name, flight.tokens.prompt);
   const excluded = new Set<string>();
   const last: Outcome = { error: undefined, answer: undefined, failure: undefined };
-  for (let n = 0; ; n++) {
-    if (n > 0 && excluded.size === deployments.length) {
-      // Every deployment failed this request once: try them again, after a backoff if there is only one.
-      excluded.clear();
-      if (deployments.length === 1) await backoff(flight, n, last.failure);
+  let waiter: Waiter | undefined;
+  try {
+    for (let n = 0; ; n++) {
+      if (n > 0 && excluded.size === deployments.length) {
+        // Every deployment failed this request once: try them again, after a backoff if there is only one.
+        excluded.clear();
+        if (deployments.length === 1) await backoff(flight, n, last.failure);
+      }
+      if (n === 0 && fallbackDepth === 0 && controls.mockFailFirst) {
+        // mock_testing_rate_limit_error: the first attempt "fails" with a 429 before anything is admitted.
+        last.failure = MOCK_RATE_LIMIT;
+        last.error = new GatewayError(
+          429,
+          'upstream_error',
+          'litellm.RateLimitError: this is a mock rate limit error',
+        );
+        continue;
+      }
+      const pool = excluded.size > 0 ? deployments.filter((d) => !excluded.has(d.id)) : deployments;
+      const ordered = pool.length === 1 ? pool : shuffleByWeight(pool, deps.random);
+      const admission = await deps.store.admit({
+        candidates: ordered.map((d) => deps.router.subject(d)),
+        gates: use?.gates,
+        tokens: flight.tokens.total,
+        leaseId: flight.leaseId,
+        // The key, its team and its user: checked and charged in this same call.
+        accounts: use ? charges(use, estimatedCost(group, flight.tokens)) : undefined,
+      });
+      if (!admission.admitted) {
+        // A key that may not spend is refused outright; a key out of its windows, like a group out of
+        // room, is a 429 fallbacks may still avoid.
+        if (use && admission.reason.startsWith('account_')) throw keyRefusal(admission, use);
+        deps.metrics.admission(
+          group.name,
+          admission.reason === 'cooldown' ? 'no_deployment_available' : 'rate_limited',
+        );
+        // After a failed attempt, the client learns what the upstream said rather than "no room".
+        if (last.answer || last.error) break;
+        // With waiting on, a request that found no room waits its turn for it, up to its deadline.
+        if (flight.queueUntil !== undefined && deps.queue) {
+          waiter ??= deps.queue.join(group.name, flight.priority, flight.queueUntil, flight.signal);
+          const turn = waiter ? await waiter.turn(admission.retryAfterMs) : 'timeout';
+          if (turn === 'gone') throw new GatewayError(499, 'client_closed', 'client closed the request');
+          if (turn === 'retry') {
+            n--;
+            continue;
+          }
+        }
+        const error =
+          use && admission.reason.startsWith('gate_')
+            ? keyRefusal(admission, use)
+            : noDeployment(group, admission);
+        return { kind: 'failed', error, answer: undefined, failure: undefined };
+      }
+      deps.metrics.admission(group.name, 'admitted');
+      if (n > 0) record.retries = n;
+      const deployment = ordered[admission.index]!;
+      const answered = await attemptOn(flight, route, deployment, admission, fallbackDepth, use, numRetries);
+      const { result, response } = answered;
+      const failure = result.failure;
+      const policyRetries = failure ? policyCount(retryPolicy, errorClass(failure)) : undefined;
+      const retry = result.kind === 'retryable' || (policyRetries !== undefined && policyRetries > 0);
+      if (!retry && response) {
+        // A stream's request ends with the relay; any other ends now.
+        if (!(result.answer?.body instanceof ReadableStream)) finishRequest(deps, record);
+        return { kind: 'response', response };
+      }
+      excluded.add(deployment.id);
+      last.failure = failure;
+      last.error =
+        result.kind === 'retryable' && result.error
+          ? withTimeoutHeader(result.error, flight, deployment)
+          : undefined;
+      last.answer = response;
+      if (n >= (policyRetries ?? numRetries)) break;
     }
-    if (n === 0 && fallbackDepth === 0 && controls.mockFailFirst) {
-      // mock_testing_rate_limit_error: the first attempt "fails" with a 429 before anything is admitted.
-      last.failure = MOCK_RATE_LIMIT;
-      last.error = new GatewayError(
-        429,
-        'upstream_error',
-        'litellm.RateLimitError: this is a mock rate limit error',
-      );
-      continue;
-    }
-    const pool = excluded.size > 0 ? deployments.filter((d) => !excluded.has(d.id)) : deployments;
-    const ordered = pool.length === 1 ? pool : shuffleByWeight(pool, deps.random);
-    const admission = await deps.store.admit({
-      candidates: ordered.map((d) => deps.router.subject(d)),
-      gates: use?.gates,
-      tokens: flight.tokens.total,
-      leaseId: flight.leaseId,
-      // The key, its team and its user: checked and charged in this same call.
-      accounts: use ? charges(use, estimatedCost(group, flight.tokens)) : undefined,
-    });
-    if (!admission.admitted) {
-      // A key that may not spend is refused outright; a key out of its windows, like a group out of
-      // room, is a 429 fallbacks may still avoid.
-      if (use && admission.reason.startsWith('account_')) throw keyRefusal(admission, use);
-      deps.metrics.admission(
-        group.name,
-        admission.reason === 'cooldown' ? 'no_deployment_available' : 'rate_limited',
-      );
-      // After a failed attempt, the client learns what the upstream said rather than "no room".
-      if (last.answer || last.error) break;
-      const error =
-        use && admission.reason.startsWith('gate_')
-          ? keyRefusal(admission, use)
-          : noDeployment(group, admission);
-      return { kind: 'failed', error, answer: undefined, failure: undefined };
-    }
-    deps.metrics.admission(group.name, 'admitted');
-    if (n > 0) record.retries = n;
-    const deployment = ordered[admission.index]!;
-    const answered = await attemptOn(flight, route, deployment, admission, fallbackDepth, use, numRetries);
-    const { result, response } = answered;
-    const failure = result.failure;
-    const policyRetries = failure ? policyCount(retryPolicy, errorClass(failure)) : undefined;
-    const retry = result.kind === 'retryable' || (policyRetries !== undefined && policyRetries > 0);
-    if (!retry && response) {
-      // A stream's request ends with the relay; any other ends now.
-      if (!(result.answer?.body instanceof ReadableStream)) finishRequest(deps, record);
-      return { kind: 'response', response };
-    }
-    excluded.add(deployment.id);
-    last.failure = failure;
-    last.error =
-      result.kind === 'retryable' && result.error
-        ? withTimeoutHeader(result.error, flight, deployment)
-        : undefined;
-    last.answer = response;
-    if (n >= (policyRetries ?? numRetries)) break;
+  } finally {
+    waiter?.leave();
   }
   return { kind: 'failed', ...last };
 }

@@ -88,6 +88,8 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
       controls,
       model: shape.model,
       timeoutOverrideMs: timeoutOverrideMs(controls, shape.stream),
+      queueUntil: deps.queue ? startedAt + deps.config.queue.waitMs : undefined,
+      priority: controls.priority ?? deps.config.queue.defaultPriority,
     };
     const policy = deps.config.routing.fallbacks;
     const chainOf = (kind: FallbackKind): readonly FallbackTarget[] =>

@@ -39,6 +39,14 @@ export function settleAttempt(
     warnUnpriced(deps, deployment);
   }
   const settled = deps.store.settle(ticket, tokens, outcome, cost);
+  // Once the slot is given back, the first request waiting for this group on this replica asks again.
+  if (deps.queue) {
+    const queue = deps.queue;
+    settled.then(
+      () => queue.notify(deployment.modelGroup),
+      () => {},
+    );
+  }
   if (outcome !== 'failure' || !failure) {
     settled.catch((error: unknown) => deps.logger.debug({ msg: 'settle failed', err: String(error) }));
     return Promise.resolve();
