@@ -13,4 +13,7 @@ export interface RoutableDeployment {
   readonly tpm?: number | undefined;
   /** `litellm_params.order`; lower orders are tried first, LiteLLM's priority tiers. */
   readonly order?: number | undefined;
+  /** USD per prompt and completion token; cost-based-routing tries the cheapest first. */
+  readonly inputCostPerToken?: number | undefined;
+  readonly outputCostPerToken?: number | undefined;
 }

@@ -18,4 +18,4 @@ export {
   type PatternMatch,
 } from './model-pattern.js';
 export { type RetryDelayInput, retryDelayMs } from './retry-delay.js';
-export { type Random, shuffleByWeight } from './shuffle.js';
+export { orderByCost, type Random, shuffleByWeight } from './shuffle.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shuffleByWeight } from './shuffle.js';
+import { orderByCost, shuffleByWeight } from './shuffle.js';
 
 /** A deterministic uniform source (mulberry32), so distributions are checked without flakiness. */
 function seeded(seed: number): () => number {
@@ -84,5 +84,24 @@ describe('shuffleByWeight', () => {
         )[0]!.id,
       ).toBe('one');
     }
+  });
+});
+
+describe('orderByCost', () => {
+  it('puts the cheapest first inside each order tier, unpriced deployments last', () => {
+    const ds = [
+      { id: 'dear', inputCostPerToken: 3e-6, outputCostPerToken: 1e-5 },
+      { id: 'unpriced' },
+      { id: 'cheap', inputCostPerToken: 1e-7, outputCostPerToken: 2e-7 },
+      { id: 'backup', order: 2, inputCostPerToken: 0, outputCostPerToken: 0 },
+      { id: 'mid', order: 1, inputCostPerToken: 1e-6, outputCostPerToken: 1e-6 },
+    ];
+    expect(orderByCost(ds, Math.random).map((d) => d.id)).toEqual([
+      'mid',
+      'backup',
+      'cheap',
+      'dear',
+      'unpriced',
+    ]);
   });
 });

@@ -24,6 +24,30 @@ export function shuffleByWeight<T extends RoutableDeployment>(
   return out;
 }
 
+/**
+ * cost-based-routing: `order` tiers first, then the cheapest deployment (input + output price per
+ * token; unpriced ones last, as LiteLLM treats a missing price as unknown) first inside a tier;
+ * deployments of the same price in the weighted random order simple-shuffle would give them.
+ */
+export function orderByCost<T extends RoutableDeployment>(deployments: readonly T[], random: Random): T[] {
+  const price = (d: T) =>
+    d.inputCostPerToken === undefined && d.outputCostPerToken === undefined
+      ? Number.POSITIVE_INFINITY
+      : (d.inputCostPerToken ?? 0) + (d.outputCostPerToken ?? 0);
+  const out: T[] = [];
+  for (const tier of groupByOrder(deployments)) {
+    const byPrice = new Map<number, T[]>();
+    for (const d of tier) {
+      const same = byPrice.get(price(d));
+      if (same) same.push(d);
+      else byPrice.set(price(d), [d]);
+    }
+    for (const p of [...byPrice.keys()].sort((a, b) => a - b))
+      appendWeightedPermutation(byPrice.get(p)!, random, out);
+  }
+  return out;
+}
+
 function groupByOrder<T extends RoutableDeployment>(deployments: readonly T[]): T[][] {
   let sameOrder = true;
   const first = deployments[0]?.order;

@@ -265,10 +265,8 @@ function warnings(
     const names = [...ignored].map(([k, n]) => (n > 1 ? `${k} (${n}×)` : k));
     out.push(`config keys Fleetgate does not act on (accepted, ignored): ${names.join(', ')}`);
   }
-  if (
-    config.router_settings.routing_strategy &&
-    config.router_settings.routing_strategy !== 'simple-shuffle'
-  ) {
+  const strategy = config.router_settings.routing_strategy;
+  if (strategy && strategy !== 'simple-shuffle' && strategy !== 'cost-based-routing') {
     out.push(
       `router_settings.routing_strategy "${config.router_settings.routing_strategy}" is not implemented yet; using simple-shuffle`,
     );

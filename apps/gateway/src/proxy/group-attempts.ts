@@ -3,6 +3,7 @@ import {
   type AttemptFailure,
   errorClass,
   fillPattern,
+  orderByCost,
   policyCount,
   retryDelayMs,
   shuffleByWeight,
@@ -110,7 +111,12 @@ export async function tryGroup(
         continue;
       }
       const pool = excluded.size > 0 ? deployments.filter((d) => !excluded.has(d.id)) : deployments;
-      const ordered = pool.length === 1 ? pool : shuffleByWeight(pool, deps.random);
+      const ordered =
+        pool.length === 1
+          ? pool
+          : deps.config.routing.strategy.name === 'cost-based-routing'
+            ? orderByCost(pool, deps.random)
+            : shuffleByWeight(pool, deps.random);
       const admission = await deps.store.admit({
         candidates: ordered.map((d) => deps.router.subject(d)),
         gates: use?.gates,
