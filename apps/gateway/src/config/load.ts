@@ -103,6 +103,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     hiddenAliases,
     masterKey: config.general_settings.master_key ?? nonEmpty(env['LITELLM_MASTER_KEY']),
     routing,
+    viewerKey: config.fleetgate_settings.fleet_viewer_key ?? nonEmpty(env['FLEETGATE_VIEWER_KEY']),
     numRetries: config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
     retryAfterMs: (config.router_settings.retry_after ?? 0) * 1000,
     allowedFails: config.router_settings.allowed_fails,

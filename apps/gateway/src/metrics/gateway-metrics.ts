@@ -1,13 +1,23 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Deployment } from '../config/deployments.js';
+import { actualCost } from '../proxy/key-policy.js';
 import type { RequestRecord } from '../proxy/request-record.js';
 import { FastCounter, FastGauge, FastHistogram, type Series } from './families.js';
+import { createFleetGauges } from './fleet-gauges.js';
 
 /** LiteLLM's LATENCY_BUCKETS, in seconds, so existing dashboards' quantiles line up. */
 const LATENCY_BUCKETS = [
   0.005, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 7.5, 8,
   8.5, 9, 9.5, 10, 15, 20, 25, 30, 60, 120, 180, 240, 300,
 ];
+
+/** Most virtual keys whose budgets one replica reports (keys beyond it are still served, not reported). */
+const MAX_SERVED_KEYS = 10_000;
+
+/** USD a request cost on `d`, as virtual keys are charged (0 without prices). */
+function cost(d: Deployment, promptTokens: number, completionTokens: number): number {
+  return actualCost(d, { promptTokens, completionTokens });
+}
 
 /** LiteLLM writes Python's None for an absent label; dashboards filter on it. */
 const NONE = 'None';
@@ -113,27 +123,56 @@ export function createMetrics() {
     ['model_group', 'result'],
   );
 
-  let fleet: () => { local: boolean; replicas: number } = () => ({ local: false, replicas: 1 });
-  new Gauge({
-    name: 'fleetgate_fleet_state_local',
-    help: '1 while this replica limits on its local share because Redis is unreachable, else 0',
-    aggregator: 'max',
-    registers: [registry],
-    collect() {
-      this.set(fleet().local ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'fleetgate_live_replicas',
-    help: 'Replicas alive at the last heartbeat (the divisor of local shares)',
-    aggregator: 'max',
-    registers: [registry],
-    collect() {
-      this.set(fleet().replicas);
-    },
-  });
+  const spend = counter(
+    'litellm_spend_metric_total',
+    "USD spent: usage times the deployment's input/output_cost_per_token (0 without prices)",
+    [...KEY, 'model', 'model_id'],
+  );
+  const ttft = histogram(
+    'litellm_llm_api_time_to_first_token_metric',
+    'Seconds from sending a streaming request upstream to its first chunk (streams only)',
+    ['model', 'hashed_api_key', 'api_key_alias', 'team', 'team_alias', 'requested_model', 'model_id'],
+  );
+  const inFlight = new FastGauge(
+    'fleetgate_in_flight_requests',
+    'Requests this replica has admitted to a deployment and not yet settled (sum over replicas: the fleet)',
+    ['model_group', 'api_provider', 'api_base', 'litellm_model_name', 'model_id'],
+    registry,
+    'sum',
+  );
+  const fleetGauges = createFleetGauges(registry);
 
-  const remainingSeries = new Map<string, [Series, Series]>();
+  /** Per deployment: its remaining-requests and remaining-tokens series (each created only once set), in-flight. */
+  const perDeployment = new Map<
+    string,
+    {
+      requests: Series | undefined;
+      tokens: Series | undefined;
+      labels: string[];
+      inFlight: Series;
+      /** Calls to the deployment that succeeded, and that failed (litellm_deployment_*_responses). */
+      ok: number;
+      failed: number;
+    }
+  >();
+  const deploymentSeries = (d: Deployment) => {
+    let p = perDeployment.get(d.id);
+    if (!p) {
+      const labels = [d.modelGroup, d.provider, d.apiBaseLabel, d.upstreamModel, d.id];
+      p = {
+        requests: undefined,
+        tokens: undefined,
+        labels,
+        inFlight: inFlight.series(labels),
+        ok: 0,
+        failed: 0,
+      };
+      perDeployment.set(d.id, p);
+    }
+    return p;
+  };
+  /** Virtual keys this replica served (hashes → alias), whose budgets are read at scrape time. */
+  const servedKeys = new Map<string, string | undefined>();
 
   /** Label values of a deployment, built once per deployment. */
   const deploymentValues = new Map<string, string[]>();
@@ -175,6 +214,8 @@ export function createMetrics() {
       inputTokens: inputTokens.series(modelLabels),
       outputTokens: outputTokens.series(modelLabels),
       totalTokens: totalTokens.series(modelLabels),
+      spend: spend.series([...key, d.upstreamModel, d.id]),
+      ttft: ttft.series([d.upstreamModel, key[0]!, key[1]!, key[2]!, key[3]!, requested, d.id]),
     };
   };
   const hot = (r: RequestRecord, d: Deployment) => {
@@ -187,6 +228,8 @@ export function createMetrics() {
     return h;
   };
 
+  const cooldownListeners: Array<(d: Deployment, status: number | undefined, ms: number) => void> = [];
+
   return {
     registry,
     /** One upstream attempt ended; `errorStatus` is undefined on success. */
@@ -197,11 +240,14 @@ export function createMetrics() {
       errorClass: string | undefined,
     ) {
       const h = hot(r, d);
+      const p = deploymentSeries(d);
       h.deploymentTotal.value++;
       if (errorStatus === undefined) {
+        p.ok++;
         h.success.value++;
         h.state.value = 0;
       } else {
+        p.failed++;
         failures.inc([
           ...ofDeployment(d),
           r.requestedModel ?? NONE,
@@ -212,31 +258,58 @@ export function createMetrics() {
         h.state.value = 1;
       }
     },
-    cooledDown(d: Deployment, status: number | undefined) {
+    /** A deployment was cooled down for `ms`; listeners (the fleet page's notes) hear why. */
+    cooledDown(d: Deployment, status: number | undefined, ms?: number) {
       const dv = ofDeployment(d);
       cooledDown.inc([...dv, status === undefined ? NONE : String(status)]);
       deploymentState.set(dv, 2);
+      for (const l of cooldownListeners) l(d, status, ms ?? 0);
     },
+    onCooldown(listener: (d: Deployment, status: number | undefined, ms: number) => void) {
+      cooldownListeners.push(listener);
+    },
+    /**
+     * One admission to `d` (called once per admission): what its windows have left after it, fleet-wide
+     * (undefined for a window the deployment does not have, which then has no series at all), and
+     * one more request in flight until `released`.
+     */
     remaining(d: Deployment, requests: number | undefined, tokens: number | undefined) {
-      let pair = remainingSeries.get(d.id);
-      if (!pair) {
-        const labels = [d.modelGroup, d.provider, d.apiBaseLabel, d.upstreamModel, d.id];
-        pair = [remainingRequests.series(labels), remainingTokens.series(labels)];
-        remainingSeries.set(d.id, pair);
+      const p = deploymentSeries(d);
+      p.inFlight.value++;
+      if (requests !== undefined) {
+        p.requests ??= remainingRequests.series(p.labels);
+        p.requests.value = requests;
       }
-      if (requests !== undefined) pair[0].value = requests;
-      if (tokens !== undefined) pair[1].value = tokens;
+      if (tokens !== undefined) {
+        p.tokens ??= remainingTokens.series(p.labels);
+        p.tokens.value = tokens;
+      }
     },
+    /** An admitted request to `d` settled (whatever its outcome). */
+    released(d: Deployment) {
+      const p = deploymentSeries(d);
+      if (p.inFlight.value > 0) p.inFlight.value--;
+    },
+    /** Per deployment id: requests in flight on this replica, and its calls that succeeded and failed. */
+    deploymentCounts(): Record<string, { inFlight: number; ok: number; failed: number }> {
+      const out: Record<string, { inFlight: number; ok: number; failed: number }> = {};
+      for (const [id, p] of perDeployment)
+        out[id] = { inFlight: p.inFlight.value, ok: p.ok, failed: p.failed };
+      return out;
+    },
+    /** Virtual keys this replica has served (hash → alias). */
+    servedKeys: servedKeys as ReadonlyMap<string, string | undefined>,
+    declareDeployments: fleetGauges.declareDeployments,
+    watchBudgets: fleetGauges.watchBudgets,
     admission(group: string, result: 'admitted' | 'rate_limited' | 'no_deployment_available') {
       admissions.series([group, result]).value++;
     },
-    /** Where the fleet gauges read from, at scrape time. */
-    watchFleet(read: () => { local: boolean; replicas: number }) {
-      fleet = read;
-    },
+    watchFleet: fleetGauges.watchFleet,
     /** The request ended (for streams: the stream ended). */
     request(r: RequestRecord, totalMs: number) {
       const d = r.deployment;
+      if (r.keyHash !== undefined && !servedKeys.has(r.keyHash) && servedKeys.size < MAX_SERVED_KEYS)
+        servedKeys.set(r.keyHash, r.keyAlias);
       if (r.status === 200 && d) {
         // The common case: one cached bundle of series, no label work at all.
         const h = hot(r, d);
@@ -244,11 +317,13 @@ export function createMetrics() {
         totalLatency.observeSeries(h.totalLatency, totalMs / 1000);
         apiLatency.observeSeries(h.apiLatency, r.upstreamMs / 1000);
         overhead.observeSeries(h.overhead, Math.max(0, totalMs - r.upstreamMs) / 1000);
+        if (r.firstChunkMs !== undefined) ttft.observeSeries(h.ttft, r.firstChunkMs / 1000);
         if (r.promptTokens !== undefined) {
           const completion = r.completionTokens ?? 0;
           h.inputTokens.value += r.promptTokens;
           h.outputTokens.value += completion;
           h.totalTokens.value += r.promptTokens + completion;
+          h.spend.value += cost(d, r.promptTokens, completion);
         }
         return;
       }
@@ -272,6 +347,7 @@ export function createMetrics() {
         inputTokens.inc(modelLabels, r.promptTokens);
         outputTokens.inc(modelLabels, completion);
         totalTokens.inc(modelLabels, r.promptTokens + completion);
+        if (d) spend.inc([...key, d.upstreamModel, d.id], cost(d, r.promptTokens, completion));
       }
     },
   };

@@ -25,6 +25,8 @@ export interface RequestRecord {
   upstreamStatus: number | undefined;
   /** Milliseconds spent waiting on upstreams (all attempts). */
   upstreamMs: number;
+  /** For a relayed stream: milliseconds from sending upstream to its first chunk (time to first token). */
+  firstChunkMs: number | undefined;
   /** Attempts after the first, on other deployments. */
   retries: number;
   promptTokens: number | undefined;
@@ -50,6 +52,7 @@ export function newRequestRecord(callId: string, endpoint: Endpoint, startedAt: 
     errorCode: undefined,
     upstreamStatus: undefined,
     upstreamMs: 0,
+    firstChunkMs: undefined,
     retries: 0,
     promptTokens: undefined,
     completionTokens: undefined,
