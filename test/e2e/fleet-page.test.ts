@@ -55,16 +55,9 @@ fleetgate_settings:
 
 /** The value a page cell holds for the exact figure (`data-value`), by table, row id and field. */
 async function cellValue(table: string, id: string, field: string): Promise<string | undefined> {
-  return page.evaluate(
-    ([t, i, f]) => {
-      const row = [...document.querySelectorAll(`#${t} tbody tr`)].find(
-        (r) => (r as HTMLElement).dataset['id'] === i,
-      );
-      const cell = row?.querySelector(`[data-field="${f}"]`) as HTMLElement | null | undefined;
-      return cell?.dataset['value'];
-    },
-    [table, id, field] as const,
-  );
+  const cell = page.locator(`#${table} tbody tr[data-id="${id}"] [data-field="${field}"]`);
+  if ((await cell.count()) === 0) return undefined;
+  return (await cell.getAttribute('data-value')) ?? undefined;
 }
 const num = async (table: string, id: string, field: string) => Number(await cellValue(table, id, field));
 
@@ -275,9 +268,8 @@ describe('the fleet page', () => {
       expect(html).not.toContain(secret);
       expect(state).not.toContain(secret);
     }
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
-      VIEWPORT.width,
-    );
+    const width = await page.evaluate('document.documentElement.scrollWidth');
+    expect(width).toBeLessThanOrEqual(VIEWPORT.width);
     mkdirSync(ARTIFACTS, { recursive: true });
     const file = join(ARTIFACTS, 'fleet-page.png');
     await page.screenshot({ path: file });

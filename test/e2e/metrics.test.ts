@@ -63,7 +63,8 @@ beforeAll(async () => {
   virtualKey = ((await generated.json()) as { key: string }).key;
   const keyed = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: virtualKey, maxRetries: 0 });
   const count = (id: string, prompt: number, completion: number) => {
-    const u = (usage[id] ??= { prompt: 0, completion: 0, requests: 0 });
+    usage[id] ??= { prompt: 0, completion: 0, requests: 0 };
+    const u = usage[id];
     u.prompt += prompt;
     u.completion += completion;
     u.requests++;
