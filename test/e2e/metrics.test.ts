@@ -1,10 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type FakeLlmProc,
   type GatewayProc,
   killAll,
+  ROOT,
   startFakeLlm,
   startGateway,
 } from '../support/processes.js';
@@ -299,5 +302,14 @@ describe('/metrics after a known sequence of requests', () => {
     // Process metrics are there (deploy/README says so).
     expect(metrics.families.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(metrics.families.has('nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('the Grafana dashboard queries only families the gateway exports', () => {
+    const dashboard = readFileSync(join(ROOT, 'deploy/compose/grafana/dashboards/fleetgate.json'), 'utf8');
+    const names = new Set([...dashboard.matchAll(/\b(?:litellm|fleetgate)_[a-z_]+/g)].map((m) => m[0]));
+    expect(names.size).toBeGreaterThan(10);
+    const exported = new Set(metrics.families.keys());
+    const missing = [...names].filter((n) => !exported.has(n.replace(/_(bucket|count|sum)$/, '')));
+    expect(missing).toEqual([]);
   });
 });
