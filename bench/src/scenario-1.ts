@@ -240,12 +240,12 @@ async function main(): Promise<void> {
     };
     const fakeCpu = () => treeCpuMicros(fake.pid);
     const redisCpu = async () => (await redisCpuSeconds(redis)) * 1e6;
-    const direct = await run('direct to the upstream', fake.url, {
+    const direct = await run('direct', fake.url, {
       upstream: fakeCpu,
       'load generator': loadgen,
     });
     const fleet = await run(
-      `Fleetgate ×${REPLICAS} behind ${ingress.kind}`,
+      `Fleetgate ×${REPLICAS} (${ingress.kind})`,
       ingress.url,
       {
         ...(ingress.kind === 'haproxy' ? { ingress: () => ingress.cpuMicros() } : {}),

@@ -79,9 +79,8 @@ export function htmlReport(report: ScenarioReport): string {
       .filter((r) => r.window.length > 0)
       .map((r) =>
         lineChart({
-          title: `Window fill of the deployment (${r.name}): requests in the rolling minute / rpm`,
+          title: `Window fill of the deployment (${r.name}): requests in the rolling minute / rpm ${r.window[0]![2].toLocaleString('en-US')}`,
           yLabel: '% of rpm',
-          yMax: Math.max(100, ...r.window.map(([, used, limit]) => (100 * used) / limit)),
           series: [
             {
               name: 'window fill',

@@ -18,7 +18,7 @@ export interface Chart {
   readonly yMin?: number;
   /** @default the data's maximum, rounded up */
   readonly yMax?: number;
-  /** @default 860 */
+  /** @default 940 */
   readonly width?: number;
   /** @default 300 */
   readonly height?: number;
@@ -43,9 +43,9 @@ function label(v: number): string {
 }
 
 export function lineChart(chart: Chart): string {
-  const width = chart.width ?? 860;
+  const width = chart.width ?? 940;
   const height = chart.height ?? 300;
-  const pad = { left: 64, right: 170, top: 34, bottom: 42 };
+  const pad = { left: 64, right: 230, top: 34, bottom: 42 };
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
   const all = chart.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));

@@ -112,11 +112,12 @@ export const FLEET_JS = `'use strict';
     return td;
   }
 
-  /** used / limit with a meter; a count without a meter when there is no limit; "no limit" when not counted. */
+  /** used / limit with a meter; a count without a meter when there is no limit; "no limit" when not counted; "?" when unread. */
   function fill(row, used, limit, field) {
-    const td = cell(row, used === null ? 'no limit' : fmt(used) + (limit ? ' / ' + fmt(limit) : ''), field, used, 'num');
+    const text = used === null ? (limit ? '? / ' + fmt(limit) : 'no limit') : fmt(used) + (limit ? ' / ' + fmt(limit) : '');
+    const td = cell(row, text, field, used, 'num');
     td.dataset.limit = limit === null ? '' : String(limit);
-    if (limit) {
+    if (limit && used !== null) {
       const share = Math.min(1, used / limit);
       const meter = document.createElement('span');
       meter.className = 'meter' + (share >= 1 ? ' full' : share >= 0.8 ? ' high' : '');

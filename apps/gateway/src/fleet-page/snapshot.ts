@@ -32,9 +32,9 @@ export interface DeploymentRow {
   readonly rpm_limit: number | null;
   readonly tpm_limit: number | null;
   readonly max_parallel: number | null;
-  /** Admitted in the rolling minute, fleet-wide; null when the deployment has neither rpm nor tpm (not counted). */
+  /** Admitted in the rolling minute, fleet-wide; null when the deployment has neither rpm nor tpm (not counted) or the store could not be read. */
   readonly requests_in_window: number | null;
-  /** Tokens in the rolling minute, fleet-wide; null without a tpm (not counted). */
+  /** Tokens in the rolling minute, fleet-wide; null without a tpm (not counted) or when unread. */
   readonly tokens_in_window: number | null;
   /** In flight now, summed over the replicas' reports. */
   readonly in_flight: number;
@@ -109,8 +109,9 @@ export async function fleetSnapshot(src: SnapshotSources): Promise<FleetSnapshot
       rpm_limit: d.rpm ?? null,
       tpm_limit: d.tpm ?? null,
       max_parallel: d.maxParallelRequests ?? null,
-      requests_in_window: d.rpm === undefined && d.tpm === undefined ? null : (w?.requests ?? 0),
-      tokens_in_window: d.tpm === undefined ? null : Math.round(w?.tokens ?? 0),
+      // Null when not counted (no such limit) or not read (the error says why): never a made-up 0.
+      requests_in_window: !w || (d.rpm === undefined && d.tpm === undefined) ? null : w.requests,
+      tokens_in_window: !w || d.tpm === undefined ? null : Math.round(w.tokens),
       in_flight: sum(d.id, 'inFlight'),
       ok: sum(d.id, 'ok'),
       failed: sum(d.id, 'failed'),
