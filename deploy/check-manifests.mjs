@@ -309,8 +309,7 @@ await check(
     const gatewayPassword = envOf(gateway, 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef;
     if (flag('--requirepass') !== '$(REDIS_PASSWORD)')
       fail('redis-server without --requirepass $(REDIS_PASSWORD)');
-    if (redisPassword?.optional !== false)
-      fail('Redis REDIS_PASSWORD is not a required Secret key');
+    if (redisPassword?.optional !== false) fail('Redis REDIS_PASSWORD is not a required Secret key');
     if (redisPassword?.name !== gatewayPassword?.name || redisPassword?.key !== gatewayPassword?.key)
       fail('the gateways do not read the Secret key Redis requires');
     if (gatewayPassword?.optional !== false)
