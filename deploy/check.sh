@@ -26,7 +26,7 @@ fail() {
 }
 
 echo "== tools"
-for tool in docker docker-compose kubectl kustomize hadolint node; do
+for tool in docker docker-compose haproxy promtool kubectl kustomize hadolint node; do
   printf '      %-15s %s\n' "$tool" "$(command -v "$tool" || echo '-')"
 done
 
@@ -63,6 +63,30 @@ if command -v haproxy >/dev/null; then
   fi
 else
   skip "ingress config validation" "haproxy is not installed (apt-get install haproxy)"
+fi
+
+if command -v promtool >/dev/null; then
+  # No engine here, so the compose network's names do not resolve: promtool checks the file's
+  # syntax and semantics; the dashboard's queries are checked as PromQL by wrapping each one in a
+  # recording rule.
+  if promtool check config --syntax-only deploy/compose/prometheus.yml >"$TMP/promtool.out" 2>&1; then
+    ok "promtool check config deploy/compose/prometheus.yml"
+  else
+    fail "promtool check config" "$TMP/promtool.out"
+  fi
+  node -e '
+    const d = require(process.argv[1]);
+    const exprs = d.panels.flatMap((p) => (p.targets || []).map((t) => t.expr));
+    const rules = exprs.map((e, i) => `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(e)}`);
+    console.log("groups:\n  - name: dashboard\n    rules:\n" + rules.join("\n"));
+  ' "$ROOT/deploy/compose/grafana/dashboards/fleetgate.json" >"$TMP/dashboard-rules.yml"
+  if promtool check rules "$TMP/dashboard-rules.yml" >"$TMP/promtool-rules.out" 2>&1; then
+    ok "promtool: every query of the Grafana dashboard is valid PromQL ($(grep -c 'record:' "$TMP/dashboard-rules.yml") queries)"
+  else
+    fail "promtool check rules (the dashboard's queries)" "$TMP/promtool-rules.out"
+  fi
+else
+  skip "Prometheus config and dashboard PromQL" "promtool is not installed (Debian package prometheus)"
 fi
 
 echo "== kubernetes"

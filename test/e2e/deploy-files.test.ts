@@ -38,6 +38,8 @@ describe('deploy files', () => {
     if (has('docker-compose', 'version'))
       expect(stdout).toMatch(/^ok +docker-compose 1\.\d+\.\d+ -f \S+ config -q$/m);
     if (has('haproxy', '-v')) expect(stdout).toMatch(/^ok +haproxy -c deploy\/compose\/haproxy\.cfg/m);
+    if (has('promtool', '--version'))
+      expect(stdout).toMatch(/^ok +promtool: every query of the Grafana dashboard is valid PromQL/m);
     if (has('kubectl', 'version', '--client')) {
       expect(stdout).toMatch(/^ok +kubectl kustomize deploy\/k8s renders \d+ objects/m);
       expect(stdout).toMatch(/^ok +kubectl kustomize deploy\/overlays\/servicemonitor renders/m);
