@@ -93,4 +93,14 @@ describe('fleet view (redis) with heartbeats', () => {
       { id: 'r2', report: undefined },
     ]);
   });
+
+  it('fails rather than showing an empty window when a read fails', async () => {
+    const c = new Redis(inject('redisUrl'));
+    clients.push(c);
+    const store = createRedisStore(c, { ...geo, namespace: `test-${randomUUID()}` });
+    const view = createRedisFleetView(c, store.keys, geo);
+    // A window key of the wrong type makes its HMGET fail inside the pipeline.
+    await c.set(store.keys.subject('d:broken').window, 'not a hash');
+    await expect(view.subjects(['d:broken'])).rejects.toThrow(/WRONGTYPE/);
+  });
 });

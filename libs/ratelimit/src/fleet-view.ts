@@ -91,6 +91,10 @@ export function createRedisFleetView(
         pipeline.get(note(id));
       }
       const replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      // A command that failed (a timeout under load) must not read as an empty window.
+      const failed = replies.find(([error]) => error);
+      if (failed?.[0] || replies.length !== 3 * ids.length)
+        throw failed?.[0] ?? new Error('incomplete reply');
       const subjects = ids.map((id, i) => {
         const [fields, leases, reason] = [replies[3 * i], replies[3 * i + 1], replies[3 * i + 2]];
         const counted = countWindow((fields?.[1] ?? []) as Array<Buffer | null>, names, cur, geo);
