@@ -77,17 +77,28 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return v('used_cpu_sys') + v('used_cpu_user');
 }
 
-/** Reads the deployment's rolling window from one replica's /fleet/state every second. */
-function sampleWindow(url: string, started: number, into: Array<[number, number, number]>): () => void {
+/**
+ * Reads the deployment's rolling window, and how many replicas limit locally (Redis not answering
+ * within their command timeout), from one replica's /fleet/state every second.
+ */
+function sampleWindow(
+  url: string,
+  started: number,
+  into: Array<[number, number, number]>,
+  local: Array<[number, number]>,
+): () => void {
   const timer = setInterval(async () => {
     try {
       const res = await request(`${url}/fleet/state`, { headers: { authorization: `Bearer ${MASTER}` } });
       const state = (await res.body.json()) as {
         deployments: Array<{ requests_in_window: number | null; rpm_limit: number | null }>;
+        fleet: { replicas: Array<{ mode: string | null }> };
       };
+      const t = (performance.now() - started) / 1000;
+      local.push([t, state.fleet.replicas.filter((r) => r.mode === 'local').length]);
       const d = state.deployments[0];
-      if (d?.requests_in_window != null && d.rpm_limit)
-        into.push([(performance.now() - started) / 1000, d.requests_in_window, d.rpm_limit]);
+      // An unread window (null) is a gap in the chart, never a 0.
+      if (d?.requests_in_window != null && d.rpm_limit) into.push([t, d.requests_in_window, d.rpm_limit]);
     } catch {
       // A missed sample is a gap in the chart.
     }
@@ -117,6 +128,7 @@ async function run(
   console.log(`\n== ${name}: ${USERS} users at ${SPAWN}/s for ${RUN_S} s against ${host}`);
   const timeline = new Timeline();
   const windowSamples: Array<[number, number, number]> = [];
+  const localSamples: Array<[number, number]> = [];
   const before: Record<string, number> = {};
   for (const [k, f] of Object.entries(cpuOf)) before[k] = await f();
   const started = performance.now();
@@ -125,11 +137,12 @@ async function run(
     const t = (performance.now() - started) / 1000;
     const r = timeline.recent(t);
     const w = windowSamples[windowSamples.length - 1];
+    const l = localSamples[localSamples.length - 1];
     console.log(
-      `  t=${t.toFixed(0).padStart(3)} s  users=${users}  rps=${r.rps.toFixed(0)}  p50=${r.p50.toFixed(0)} ms  p99=${r.p99.toFixed(0)} ms  failures(5 s)=${r.failures}${w ? `  window=${w[1]}/${w[2]}` : ''}`,
+      `  t=${t.toFixed(0).padStart(3)} s  users=${users}  rps=${r.rps.toFixed(0)}  p50=${r.p50.toFixed(0)} ms  p99=${r.p99.toFixed(0)} ms  failures(5 s)=${r.failures}${w ? `  window=${w[1]}/${w[2]}` : ''}${l?.[1] ? `  replicas on local shares=${l[1]}` : ''}`,
     );
   }, 5_000);
-  const stopWindow = window ? sampleWindow(window, started, windowSamples) : () => {};
+  const stopWindow = window ? sampleWindow(window, started, windowSamples, localSamples) : () => {};
   let durationS = RUN_S;
   try {
     if (locust) {
@@ -188,6 +201,7 @@ async function run(
     durationS,
     cpu,
     window: windowSamples,
+    local: localSamples,
   };
   console.log(summaryTable({ title: '', command: '', machine: [], setup: [], tool: '', runs: [result] }));
   return result;

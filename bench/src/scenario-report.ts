@@ -20,6 +20,8 @@ export interface ScenarioRun {
   readonly cpu: Readonly<Record<string, number>>;
   /** [seconds, requests in the deployment's rolling window, its rpm] read from /fleet/state. */
   readonly window: ReadonlyArray<readonly [number, number, number]>;
+  /** [seconds, replicas limiting on local shares] read from /fleet/state (empty when not sampled). */
+  readonly local: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface ScenarioReport {
@@ -87,6 +89,18 @@ export function htmlReport(report: ScenarioReport): string {
               color: COLORS[2]!,
               points: r.window.map(([t, used, limit]) => [t, (100 * used) / limit]),
             },
+          ],
+        }),
+      ),
+    ...runs
+      .filter((r) => r.local.length > 0)
+      .map((r) =>
+        lineChart({
+          title: `Replicas on local shares (${r.name}): Redis did not answer within their command timeout`,
+          yLabel: 'replicas',
+          yMax: Math.max(1, ...r.local.map(([, n]) => n)),
+          series: [
+            { name: 'replicas in local mode', color: COLORS[1]!, points: r.local.map(([t, n]) => [t, n]) },
           ],
         }),
       ),
