@@ -6,8 +6,8 @@ import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
 import type { GatewayConfig, RedisSettings } from './gateway-config.js';
 import { routingConfig } from './routing-config.js';
 import { type ConfigFile, configSchema } from './schema.js';
-import { schemaReads } from './schema-paths.js';
-import { closestKey, droppedKeys, knownKeysAt } from './unknown-keys.js';
+import { knownKeysAt, schemaReads } from './schema-paths.js';
+import { closestKey, droppedKeys } from './unknown-keys.js';
 import {
   type ConfigPath,
   formatPath,

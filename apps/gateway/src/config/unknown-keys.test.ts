@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './load.js';
 import { configSchema } from './schema.js';
-import { closestKey, editDistance, knownKeysAt } from './unknown-keys.js';
+import { knownKeysAt } from './schema-paths.js';
+import { closestKey, editDistance } from './unknown-keys.js';
 
 describe('unknown config keys', () => {
   it('warns about a likely typo on its own line, with file:line, and suggests the key', () => {

@@ -30,48 +30,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** What this file reads of a zod (v4) schema: its definition's type and the parts that wrap others. */
-interface SchemaNode {
-  readonly _zod: {
-    readonly def: {
-      readonly type: string;
-      readonly shape?: Record<string, SchemaNode>;
-      readonly innerType?: SchemaNode;
-      readonly element?: SchemaNode;
-      readonly out?: SchemaNode;
-      readonly in?: SchemaNode;
-    };
-  };
-}
-
-/**
- * The keys the schema knows in the mapping at `path` (array indexes step into the element schema),
- * read from the schema itself; empty where the schema has no fixed keys (records, unions).
- */
-export function knownKeysAt(schema: unknown, path: ConfigPath): string[] {
-  let node = unwrap(schema as SchemaNode);
-  for (const step of path) {
-    if (!node) return [];
-    const def = node._zod.def;
-    if (typeof step === 'number' && def.type === 'array') node = unwrap(def.element);
-    else if (typeof step === 'string' && def.type === 'object') node = unwrap(def.shape?.[step]);
-    else return [];
-  }
-  return node?._zod.def.type === 'object' ? Object.keys(node._zod.def.shape ?? {}) : [];
-}
-
-/** Optional, default, nullable and pipe (preprocess) wrappers hide the schema that shapes the value. */
-function unwrap(node: SchemaNode | undefined): SchemaNode | undefined {
-  let n = node;
-  for (let i = 0; n && i < 10; i++) {
-    const def = n._zod.def;
-    if (def.innerType) n = def.innerType;
-    else if (def.type === 'pipe') n = def.out?._zod.def.type === 'transform' ? def.in : def.out;
-    else return n;
-  }
-  return n;
-}
-
 /**
  * The known key an unknown one was probably meant to be: within two edits (a swap counts as one),
  * and closer than half the key's length, so short keys are not "corrected" into unrelated ones.
