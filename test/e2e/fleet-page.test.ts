@@ -69,6 +69,12 @@ beforeAll(async () => {
   const text = config(fake.url, `fleet-page-${randomUUID()}`);
   const env = { REDIS_URL: inject('redisUrl') };
   gateways = await Promise.all([startGateway({ config: text, env }), startGateway({ config: text, env })]);
+  const team = await fetch(`${gateways[0]!.url}/team/new`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER}` },
+    body: JSON.stringify({ team_id: 'payments', team_alias: 'Payments', max_budget: 10 }),
+  });
+  expect(team.status).toBe(200);
   const generated = await fetch(`${gateways[0]!.url}/key/generate`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER}` },
@@ -256,7 +262,24 @@ describe('the fleet page', () => {
         5 - info.info.spend,
         9,
       );
-    expect(await num('teams', 'payments', 'spend')).toBe(info.info.spend);
+    // The team is charged what its only key spent; the page shows the team's own record.
+    const teamInfo = (await (
+      await fetch(`${gateways[1]!.url}/team/info?team_id=payments`, {
+        headers: { authorization: `Bearer ${MASTER}` },
+      })
+    ).json()) as { team_info: { spend: number } };
+    expect(teamInfo.team_info.spend).toBeCloseTo(info.info.spend, 12);
+    await expect
+      .poll(() => num('teams', 'payments', 'spend'), { timeout: 3_000 })
+      .toBe(teamInfo.team_info.spend);
+    expect(await page.getAttribute('#teams tr[data-id="payments"] [data-field="spend"]', 'data-budget')).toBe(
+      '10',
+    );
+    expect(await num('teams', 'payments', 'keys')).toBe(1);
+    for (const s of state.scrapes)
+      expect(
+        s.sum('litellm_remaining_team_budget_metric', { team: 'payments', team_alias: 'Payments' }),
+      ).toBeCloseTo(10 - teamInfo.team_info.spend, 9);
   });
 
   it('never shows a secret, fits a laptop screen, and leaves a screenshot', async () => {

@@ -58,10 +58,16 @@ beforeAll(async () => {
   await fake.control({ prefix: '/broken', failRate: 1, failStatus: 401 });
   gateway = await startGateway({ config: config(fake.url), env: { REDIS_URL: inject('redisUrl') } });
   const master = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-metrics', maxRetries: 0 });
+  const team = await fetch(`${gateway.url}/team/new`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk-metrics' },
+    body: JSON.stringify({ team_id: 'billing', team_alias: 'Billing', max_budget: 2 }),
+  });
+  expect(team.status).toBe(200);
   const generated = await fetch(`${gateway.url}/key/generate`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-metrics' },
-    body: JSON.stringify({ key_alias: 'metered', max_budget: 1 }),
+    body: JSON.stringify({ key_alias: 'metered', max_budget: 1, team_id: 'billing' }),
   });
   virtualKey = ((await generated.json()) as { key: string }).key;
   const keyed = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: virtualKey, maxRetries: 0 });
@@ -251,6 +257,12 @@ describe('/metrics after a known sequence of requests', () => {
     );
     // Two of the five priced requests were the key's: its spend is at most what they cost in all.
     expect(info.info.spend).toBeLessThanOrEqual(p.prompt * IN + p.completion * OUT);
+    // Its team is charged the same, and labels its spend.
+    const team = { team: 'billing', team_alias: 'Billing' };
+    expect(metrics.sum('litellm_team_max_budget_metric', team)).toBe(2);
+    expect(metrics.sum('litellm_remaining_team_budget_metric', team)).toBeCloseTo(2 - info.info.spend, 12);
+    expect(metrics.sum('litellm_spend_metric_total', { ...team, hashed_api_key: key() })).toBeGreaterThan(0);
+    expect(metrics.sum('litellm_proxy_total_requests_metric_total', team)).toBe(2);
   });
 
   it("Fleetgate's own: admissions, fleet state, replicas, in flight", () => {
@@ -289,6 +301,8 @@ describe('/metrics after a known sequence of requests', () => {
       'litellm_deployment_tpm_limit',
       'litellm_api_key_max_budget_metric',
       'litellm_remaining_api_key_budget_metric',
+      'litellm_team_max_budget_metric',
+      'litellm_remaining_team_budget_metric',
       'fleetgate_admissions_total',
       'fleetgate_fleet_state_local',
       'fleetgate_fleet_state_mode',

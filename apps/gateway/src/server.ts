@@ -18,7 +18,7 @@ import { createKeyCache } from './keys/key-cache.js';
 import type { Logger } from './log.js';
 import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { createMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
-import { readKeyBudgets } from './metrics/key-budgets.js';
+import { readKeyBudgets, readTeamBudgets } from './metrics/key-budgets.js';
 import type { GatewayEnv, ProxyDeps } from './proxy/context.js';
 import { createModelRouter } from './proxy/model-router.js';
 import { createTeamAdmin } from './teams/team-admin.js';
@@ -133,6 +133,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
   metrics.declareDeployments(config.deployments);
   metrics.watchFleet(() => ({ mode: fleet.mode(), store: fleet.cache, replicas: fleet.liveReplicas() }));
   metrics.watchBudgets(() => readKeyBudgets(fleet.accounts, metrics.servedKeys));
+  const teams = fleet.accounts.collection('teams');
+  metrics.watchTeamBudgets(() => readTeamBudgets(teams, metrics.servedTeams));
   let shuttingDown = false;
   const { app, deps } = createGatewayApp({
     config,

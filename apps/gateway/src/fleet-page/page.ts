@@ -51,8 +51,8 @@ export const FLEET_HTML = `<!doctype html>
       </tr></thead><tbody></tbody></table>
     </section>
     <section>
-      <h2>Teams <small>spend of their keys</small></h2>
-      <table id="teams"><thead><tr><th>team</th><th>keys</th><th>spend</th></tr></thead><tbody></tbody></table>
+      <h2>Teams <small id="teams-total"></small></h2>
+      <table id="teams"><thead><tr><th>team</th><th>keys shown</th><th>spend / budget</th><th>status</th></tr></thead><tbody></tbody></table>
     </section>
   </div>
 </main>
@@ -193,11 +193,14 @@ export const FLEET_JS = `'use strict';
       const over = k.max_budget !== null && k.spend >= k.max_budget;
       cell(row, k.blocked ? 'blocked' : expired ? 'expired' : over ? 'over budget' : 'active', 'status');
     });
-    rows('teams', s.teams, (row, t) => {
+    $('teams-total').textContent = s.teams.total > s.teams.shown.length ? s.teams.shown.length + ' newest of ' + s.teams.total : String(s.teams.total);
+    rows('teams', s.teams.shown, (row, t) => {
       row.dataset.id = t.team_id;
-      cell(row, t.team_id);
+      cell(row, t.team_alias || t.team_id, 'team', t.team_id);
       cell(row, fmt(t.keys), 'keys', t.keys, 'num');
-      cell(row, usd(t.spend), 'spend', t.spend, 'num');
+      const budget = cell(row, usd(t.spend) + (t.max_budget !== null ? ' / ' + usd(t.max_budget) : ''), 'spend', t.spend, 'num');
+      budget.dataset.budget = t.max_budget === null ? '' : String(t.max_budget);
+      cell(row, t.blocked ? 'blocked' : t.max_budget !== null && t.spend >= t.max_budget ? 'over budget' : 'active', 'status');
     });
   }
 

@@ -1,6 +1,8 @@
 import type { AccountStore, FleetView, Subject } from '@fleetgate/ratelimit';
 import type { Deployment } from '../config/deployments.js';
+import type { Directory } from '../keys/directory.js';
 import { docOf } from '../keys/key-doc.js';
+import { teamDocOf } from '../teams/team-doc.js';
 import type { ReplicaReport } from './replica-report.js';
 
 /** Everything the fleet page shows, as `/fleet/state` serves it. No secret is ever in it. */
@@ -17,8 +19,7 @@ export interface FleetSnapshot {
   };
   readonly deployments: ReadonlyArray<DeploymentRow>;
   readonly keys: { readonly total: number; readonly shown: ReadonlyArray<KeyRow> };
-  /** Teams named by keys, with the spend of their keys. */
-  readonly teams: ReadonlyArray<{ readonly team_id: string; readonly keys: number; readonly spend: number }>;
+  readonly teams: { readonly total: number; readonly shown: ReadonlyArray<TeamRow> };
   /** What could not be read (Redis away, …): the page says so instead of showing stale numbers. */
   readonly errors: readonly string[];
 }
@@ -68,19 +69,33 @@ export interface KeyRow {
   readonly expires: string | null;
 }
 
+export interface TeamRow {
+  readonly team_id: string;
+  readonly team_alias: string | null;
+  /** The team's own spend (every key of the team is charged to it), fleet-wide. */
+  readonly spend: number;
+  readonly max_budget: number | null;
+  readonly rpm_limit: number | null;
+  readonly tpm_limit: number | null;
+  readonly blocked: boolean;
+  /** Keys of the team among the keys shown. */
+  readonly keys: number;
+}
+
 export interface SnapshotSources {
   readonly deployments: readonly Deployment[];
   readonly subject: (d: Deployment) => Subject;
   readonly view: FleetView;
-  readonly accounts: AccountStore | undefined;
+  /** Keys, teams and users; undefined without an account store. */
+  readonly directory: Directory | undefined;
   readonly replicaId: string;
   readonly version: string;
   readonly mode: () => string;
   readonly store: string;
 }
 
-/** Most keys the page lists (newest first); the total is always shown. */
-const KEYS_SHOWN = 200;
+/** Most keys and teams the page lists (newest first); the totals are always shown. */
+const SHOWN = 200;
 
 /** Reads the fleet's state: windows and cooldowns from the store, replicas' reports, key records. */
 export async function fleetSnapshot(src: SnapshotSources): Promise<FleetSnapshot> {
@@ -90,10 +105,12 @@ export async function fleetSnapshot(src: SnapshotSources): Promise<FleetSnapshot
     return undefined;
   };
   const ids = src.deployments.map((d) => src.subject(d).id);
-  const [windows, replicas, keys] = await Promise.all([
+  const dir = src.directory;
+  const [windows, replicas, keys, teams] = await Promise.all([
     src.view.subjects(ids).catch(failed('deployment windows')),
     src.view.replicas().catch(failed('replicas')),
-    src.accounts ? readKeys(src.accounts).catch(failed('virtual keys')) : undefined,
+    dir ? readKeys(dir.keys).catch(failed('virtual keys')) : undefined,
+    dir ? readTeams(dir.teams).catch(failed('teams')) : undefined,
   ]);
   const reports = (replicas ?? []).map((r) => ({ id: r.id, report: parseReport(r.report) }));
   const sum = (id: string, field: 'inFlight' | 'ok' | 'failed') =>
@@ -138,13 +155,21 @@ export async function fleetSnapshot(src: SnapshotSources): Promise<FleetSnapshot
     fleet: { mode: src.mode(), store: src.store, replicas: replicaRows },
     deployments,
     keys: keys ?? { total: 0, shown: [] },
-    teams: teamsOf(keys?.shown ?? []),
+    teams: teams
+      ? {
+          total: teams.total,
+          shown: teams.shown.map((t) => ({
+            ...t,
+            keys: (keys?.shown ?? []).filter((k) => k.team_id === t.team_id).length,
+          })),
+        }
+      : { total: 0, shown: [] },
     errors,
   };
 }
 
 async function readKeys(accounts: AccountStore): Promise<{ total: number; shown: KeyRow[] }> {
-  const { ids, total } = await accounts.list(0, KEYS_SHOWN);
+  const { ids, total } = await accounts.list(0, SHOWN);
   const records = await Promise.all(ids.map((id) => accounts.get(id)));
   const shown: KeyRow[] = [];
   for (const r of records) {
@@ -165,16 +190,24 @@ async function readKeys(accounts: AccountStore): Promise<{ total: number; shown:
   return { total, shown };
 }
 
-function teamsOf(keys: readonly KeyRow[]): FleetSnapshot['teams'] {
-  const teams = new Map<string, { keys: number; spend: number }>();
-  for (const k of keys) {
-    if (!k.team_id) continue;
-    const t = teams.get(k.team_id) ?? { keys: 0, spend: 0 };
-    t.keys++;
-    t.spend += k.spend;
-    teams.set(k.team_id, t);
+async function readTeams(teams: AccountStore): Promise<{ total: number; shown: Omit<TeamRow, 'keys'>[] }> {
+  const { ids, total } = await teams.list(0, SHOWN);
+  const records = await Promise.all(ids.map((id) => teams.get(id)));
+  const shown: Omit<TeamRow, 'keys'>[] = [];
+  for (const r of records) {
+    if (!r) continue;
+    const doc = teamDocOf(r);
+    shown.push({
+      team_id: doc.team_id,
+      team_alias: doc.team_alias,
+      spend: r.spend,
+      max_budget: doc.max_budget,
+      rpm_limit: doc.rpm_limit,
+      tpm_limit: doc.tpm_limit,
+      blocked: doc.blocked,
+    });
   }
-  return [...teams].map(([team_id, t]) => ({ team_id, ...t }));
+  return { total, shown };
 }
 
 function parseReport(json: string | undefined): ReplicaReport | undefined {

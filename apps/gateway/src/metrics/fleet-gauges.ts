@@ -10,6 +10,14 @@ export interface FleetReading {
   readonly replicas: number;
 }
 
+/** A budgeted team, as its record says right now (spend is fleet-wide: every key of the team's). */
+export interface TeamBudget {
+  readonly id: string;
+  readonly alias: string | undefined;
+  readonly spend: number;
+  readonly maxBudget: number;
+}
+
 /** A budgeted virtual key, as its record says right now (spend is fleet-wide). */
 export interface KeyBudget {
   readonly hash: string;
@@ -30,6 +38,7 @@ const DEPLOYMENT = ['litellm_model_name', 'model_id', 'api_base', 'api_provider'
 export function createFleetGauges(registry: Registry) {
   let fleet: () => FleetReading = () => ({ mode: 'shared', store: 'redis', replicas: 1 });
   let budgets: () => Promise<readonly KeyBudget[]> = () => Promise.resolve([]);
+  let teamBudgets: () => Promise<readonly TeamBudget[]> = () => Promise.resolve([]);
 
   new Gauge({
     name: 'fleetgate_fleet_state_local',
@@ -106,6 +115,33 @@ export function createFleetGauges(registry: Registry) {
     },
   });
 
+  const teamLabels = ['team', 'team_alias'];
+  const teamMax = new Gauge({
+    name: 'litellm_team_max_budget_metric',
+    help: 'Max budget (USD) of a team whose keys this replica served; only teams with a budget',
+    labelNames: teamLabels,
+    aggregator: 'max',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'litellm_remaining_team_budget_metric',
+    help: 'Budget (USD) a team whose keys this replica served has left, fleet-wide, read from the team record at scrape time',
+    labelNames: teamLabels,
+    aggregator: 'min',
+    registers: [registry],
+    async collect() {
+      const read = await teamBudgets().catch(() => undefined);
+      if (!read) return;
+      this.reset();
+      teamMax.reset();
+      for (const t of read) {
+        const labels = { team: t.id, team_alias: t.alias ?? NONE };
+        this.set(labels, Math.max(0, t.maxBudget - t.spend));
+        teamMax.set(labels, t.maxBudget);
+      }
+    },
+  });
+
   return {
     /** The deployments' limits, once at startup (they change only with the config). */
     declareDeployments(deployments: readonly Deployment[]) {
@@ -127,6 +163,10 @@ export function createFleetGauges(registry: Registry) {
     /** Where key budgets are read from, at scrape time. */
     watchBudgets(read: () => Promise<readonly KeyBudget[]>) {
       budgets = read;
+    },
+    /** Where team budgets are read from, at scrape time. */
+    watchTeamBudgets(read: () => Promise<readonly TeamBudget[]>) {
+      teamBudgets = read;
     },
   };
 }

@@ -83,6 +83,8 @@ export function createMetrics() {
   };
   /** Virtual keys this replica served (hashes → alias), whose budgets are read at scrape time. */
   const servedKeys = new Map<string, string | undefined>();
+  /** Teams of those keys (id → alias), whose budgets are read at scrape time. */
+  const servedTeams = new Map<string, string | undefined>();
 
   /** Label values of a deployment, built once per deployment. */
   const deploymentValues = new Map<string, string[]>();
@@ -94,7 +96,12 @@ export function createMetrics() {
     }
     return v;
   };
-  const ofKey = (r: RequestRecord) => [r.keyHash ?? NONE, r.keyAlias ?? NONE, NONE, NONE];
+  const ofKey = (r: RequestRecord) => [
+    r.keyHash ?? NONE,
+    r.keyAlias ?? NONE,
+    r.teamId ?? NONE,
+    r.teamAlias ?? NONE,
+  ];
 
   /**
    * The series one (deployment, requested model, key) combination updates on every successful
@@ -129,7 +136,7 @@ export function createMetrics() {
     };
   };
   const hot = (r: RequestRecord, d: Deployment) => {
-    const k = `${d.id}\u001f${r.requestedModel}\u001f${r.keyHash}\u001f${r.endpoint}`;
+    const k = `${d.id}\u001f${r.requestedModel}\u001f${r.keyHash}\u001f${r.teamId}\u001f${r.endpoint}`;
     let h = hotSeries.get(k);
     if (!h) {
       h = makeHot(r, d);
@@ -209,6 +216,9 @@ export function createMetrics() {
     },
     /** Virtual keys this replica has served (hash → alias). */
     servedKeys: servedKeys as ReadonlyMap<string, string | undefined>,
+    /** Teams of the keys this replica has served (id → alias). */
+    servedTeams: servedTeams as ReadonlyMap<string, string | undefined>,
+    watchTeamBudgets: fleetGauges.watchTeamBudgets,
     declareDeployments: fleetGauges.declareDeployments,
     watchBudgets: fleetGauges.watchBudgets,
     admission(group: string, result: 'admitted' | 'rate_limited' | 'no_deployment_available') {
@@ -220,6 +230,8 @@ export function createMetrics() {
       const d = r.deployment;
       if (r.keyHash !== undefined && !servedKeys.has(r.keyHash) && servedKeys.size < MAX_SERVED_KEYS)
         servedKeys.set(r.keyHash, r.keyAlias);
+      if (r.teamId !== undefined && !servedTeams.has(r.teamId) && servedTeams.size < MAX_SERVED_KEYS)
+        servedTeams.set(r.teamId, r.teamAlias);
       if (r.status === 200 && d) {
         // The common case: one cached bundle of series, no label work at all.
         const h = hot(r, d);

@@ -1,5 +1,7 @@
 import type { AccountStore } from '@fleetgate/ratelimit';
-import type { KeyBudget } from './fleet-gauges.js';
+import { teamAccountId } from '../keys/directory.js';
+import { teamDocOf } from '../teams/team-doc.js';
+import type { KeyBudget, TeamBudget } from './fleet-gauges.js';
 
 /**
  * The budgets of the keys this replica served, read from their records (fleet-wide spend) when
@@ -17,6 +19,26 @@ export async function readKeyBudgets(
     out.push({
       hash: hashes[i]!,
       alias: r.alias ?? served.get(hashes[i]!),
+      spend: r.spend,
+      maxBudget: r.maxBudget,
+    });
+  });
+  return out;
+}
+
+/** The budgets of the teams of the keys this replica served, read from the team records. */
+export async function readTeamBudgets(
+  teams: AccountStore,
+  served: ReadonlyMap<string, string | undefined>,
+): Promise<TeamBudget[]> {
+  const ids = [...served.keys()];
+  const records = await Promise.all(ids.map((id) => teams.get(teamAccountId(id))));
+  const out: TeamBudget[] = [];
+  records.forEach((r, i) => {
+    if (r?.maxBudget === undefined) return;
+    out.push({
+      id: ids[i]!,
+      alias: teamDocOf(r).team_alias ?? served.get(ids[i]!),
       spend: r.spend,
       maxBudget: r.maxBudget,
     });

@@ -34,6 +34,9 @@ export interface RequestRecord {
   /** Hashed key and alias of a virtual key, for logs and metrics labels. */
   keyHash: string | undefined;
   keyAlias: string | undefined;
+  /** The key's team (id and alias), for metrics labels. */
+  teamId: string | undefined;
+  teamAlias: string | undefined;
   /** Set once the log line and metrics are written. */
   finished: boolean;
 }
@@ -58,6 +61,8 @@ export function newRequestRecord(callId: string, endpoint: Endpoint, startedAt: 
     completionTokens: undefined,
     keyHash: undefined,
     keyAlias: undefined,
+    teamId: undefined,
+    teamAlias: undefined,
     finished: false,
   };
 }
