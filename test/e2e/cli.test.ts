@@ -124,10 +124,16 @@ describe('fleetgate command line', () => {
     const top = await runGatewayCli(['--help']);
     expect(top.code).toBe(0);
     expect(top.lines[0]).toMatch(/^usage: fleetgate --config FILE/);
-    for (const command of ['generate', 'list', 'info', 'delete']) {
-      const help = await runGatewayCli(['keys', command, '--help']);
+    const commands = [
+      ...['generate', 'list', 'info', 'delete'].map((c) => ['keys', c]),
+      ...['new', 'update', 'list', 'info', 'block', 'unblock', 'delete', 'add-member', 'remove-member'].map(
+        (c) => ['teams', c],
+      ),
+    ];
+    for (const [group, command] of commands) {
+      const help = await runGatewayCli([group!, command!, '--help']);
       expect(help.code).toBe(0);
-      expect(help.lines[0]).toMatch(new RegExp(`^usage: fleetgate keys ${command}`));
+      expect(help.lines[0]).toMatch(new RegExp(`^usage: fleetgate ${group} ${command}`));
       expect(help.lines.join('\n')).toMatch(/--master-key KEY/);
     }
     const bin = await run(process.execPath, [join(ROOT, 'apps/gateway/bin/fleetgate.js'), 'keys', '--help']);
