@@ -5,7 +5,8 @@
 //   node deploy/check-manifests.mjs [--rendered FILE]
 //
 // --rendered: the output of `kubectl kustomize deploy/k8s`, checked instead of the raw resource
-// files (it is what `kubectl apply -k` would send). Exit 1 if any check fails.
+// files (it is what `kubectl apply -k` would send), and schema-checked; --overlay: the output of an
+// overlay (deploy/overlays/*), schema-checked too. Exit 1 if any check fails.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,7 +30,9 @@ const GATEWAY = {
 };
 const EXAMPLES = new Set(['secret.example.yaml', 'ingress.example.yaml']);
 
-const { values: opts } = parseArgs({ options: { rendered: { type: 'string' } } });
+const { values: opts } = parseArgs({
+  options: { rendered: { type: 'string' }, overlay: { type: 'string', multiple: true } },
+});
 let failures = 0;
 const rel = (p) => relative(ROOT, p);
 
@@ -260,7 +263,9 @@ await check('Service: ClusterIP port 4000 reaches container port 4000 of the gat
 });
 
 await check('PDB, HPA and spread select the gateway pods', (fail) => {
-  const pdb = byKind('PodDisruptionBudget')[0];
+  const pdb = byKind('PodDisruptionBudget').find((p) =>
+    labelsMatch(p.spec?.selector?.matchLabels, podLabels),
+  );
   if (!pdb) fail('no PodDisruptionBudget');
   else if (!labelsMatch(pdb.spec?.selector?.matchLabels, podLabels))
     fail('PDB selector does not match the pods');
@@ -281,29 +286,93 @@ await check('PDB, HPA and spread select the gateway pods', (fail) => {
     fail('neither topologySpreadConstraints nor podAntiAffinity');
 });
 
-await check('Redis StatefulSet: AOF on, data on a PVC, selected by its Service and NetworkPolicy', (fail) => {
-  const sts = byKind('StatefulSet')[0];
-  if (!sts) return fail('no StatefulSet');
-  const c = sts.spec?.template?.spec?.containers?.[0] ?? {};
-  const args = [...(c.command ?? []), ...(c.args ?? [])].map(String);
-  const flag = (name) => args[args.indexOf(name) + 1];
-  if (args.indexOf('--appendonly') < 0 || flag('--appendonly') !== 'yes')
-    fail('redis-server without --appendonly yes');
-  if (flag('--appendfsync') !== 'everysec') fail('redis-server without --appendfsync everysec');
-  const claims = (sts.spec?.volumeClaimTemplates ?? []).map((v) => v.metadata?.name);
-  const dataMount = (c.volumeMounts ?? []).find((m) => m.mountPath === '/data');
-  if (!dataMount || !claims.includes(dataMount.name)) fail('/data is not on a volumeClaimTemplate');
-  const labels = sts.spec?.template?.metadata?.labels;
-  const svc = one('Service', sts.spec?.serviceName);
-  if (!svc || !labelsMatch(svc.spec?.selector, labels))
-    fail(`serviceName ${sts.spec?.serviceName} does not select the pod`);
-  for (const np of byKind('NetworkPolicy')) {
-    if (!labelsMatch(np.spec?.podSelector?.matchLabels, labels)) continue;
-    const from = (np.spec?.ingress ?? []).flatMap((r) => r.from ?? []);
-    if (!from.some((f) => labelsMatch(f.podSelector?.matchLabels, podLabels)))
-      fail(`NetworkPolicy ${np.metadata.name} does not let the gateway pods in`);
+await check(
+  'Redis StatefulSet: AOF on, password required, data on a PVC, a PDB, selected by its Service and NetworkPolicy',
+  (fail) => {
+    const sts = byKind('StatefulSet')[0];
+    if (!sts) return fail('no StatefulSet');
+    const c = sts.spec?.template?.spec?.containers?.[0] ?? {};
+    const args = [...(c.command ?? []), ...(c.args ?? [])].map(String);
+    const flag = (name) => args[args.indexOf(name) + 1];
+    if (args.indexOf('--appendonly') < 0 || flag('--appendonly') !== 'yes')
+      fail('redis-server without --appendonly yes');
+    if (flag('--appendfsync') !== 'everysec') fail('redis-server without --appendfsync everysec');
+    const claims = (sts.spec?.volumeClaimTemplates ?? []).map((v) => v.metadata?.name);
+    const dataMount = (c.volumeMounts ?? []).find((m) => m.mountPath === '/data');
+    if (!dataMount || !claims.includes(dataMount.name)) fail('/data is not on a volumeClaimTemplate');
+    const labels = sts.spec?.template?.metadata?.labels;
+    const svc = one('Service', sts.spec?.serviceName);
+    if (!svc || !labelsMatch(svc.spec?.selector, labels))
+      fail(`serviceName ${sts.spec?.serviceName} does not select the pod`);
+    // Auth: Redis requires the password the gateways send, both from the same Secret key.
+    const redisPassword = envOf(c, 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef;
+    const gatewayPassword = envOf(gateway, 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef;
+    if (flag('--requirepass') !== '$(REDIS_PASSWORD)')
+      fail('redis-server without --requirepass $(REDIS_PASSWORD)');
+    if (redisPassword?.optional !== false) fail('Redis REDIS_PASSWORD is not a required Secret key');
+    if (redisPassword?.name !== gatewayPassword?.name || redisPassword?.key !== gatewayPassword?.key)
+      fail('the gateways do not read the Secret key Redis requires');
+    if (gatewayPassword?.optional !== false)
+      fail('the gateway REDIS_PASSWORD Secret key must be optional: false');
+    if (JSON.stringify(envOf(c, 'REDISCLI_AUTH')?.valueFrom?.secretKeyRef) !== JSON.stringify(redisPassword))
+      fail('the redis-cli probes do not authenticate (REDISCLI_AUTH)');
+    const redisPdb = byKind('PodDisruptionBudget').find((p) =>
+      labelsMatch(p.spec?.selector?.matchLabels, labels),
+    );
+    if (!redisPdb) fail('no PodDisruptionBudget selects the Redis pod');
+    else if (redisPdb.spec?.minAvailable !== 1) fail('the Redis PDB is not minAvailable: 1');
+    for (const np of byKind('NetworkPolicy')) {
+      if (!labelsMatch(np.spec?.podSelector?.matchLabels, labels)) continue;
+      const from = (np.spec?.ingress ?? []).flatMap((r) => r.from ?? []);
+      if (!from.some((f) => labelsMatch(f.podSelector?.matchLabels, podLabels)))
+        fail(`NetworkPolicy ${np.metadata.name} does not let the gateway pods in`);
+    }
+  },
+);
+
+/**
+ * The kubernetes-models class of an object (the Kubernetes API's OpenAPI schemas, and the
+ * Prometheus Operator's for ServiceMonitor), or undefined for a kind it does not know.
+ */
+async function modelOf(apiVersion, kind) {
+  const [group, version] = String(apiVersion).includes('/') ? apiVersion.split('/') : [undefined, apiVersion];
+  const module =
+    group === 'monitoring.coreos.com'
+      ? `@kubernetes-models/prometheus-operator/${group}/${version}`
+      : `kubernetes-models/${group ? `${group}/` : ''}${version}`;
+  try {
+    return (await import(module))[kind];
+  } catch {
+    return undefined;
   }
-});
+}
+
+for (const [name, file] of [
+  ['deploy/k8s', opts.rendered],
+  ...(opts.overlay ?? []).map((f) => [`overlay ${f.split('=')[0]}`, f.split('=').pop()]),
+]) {
+  if (!file) {
+    skip(`${name}: Kubernetes schemas`, 'not rendered (no kubectl or kustomize)');
+    continue;
+  }
+  await check(
+    `${name}: every rendered object is valid against the Kubernetes API schemas (kubernetes-models)`,
+    async (fail) => {
+      for (const o of readDocs(file)) {
+        const Model = await modelOf(o.apiVersion, o.kind);
+        if (!Model) {
+          fail(`${o.apiVersion} ${o.kind} ${o.metadata?.name}: no schema known for it`);
+          continue;
+        }
+        try {
+          new Model(o).validate();
+        } catch (error) {
+          fail(`${o.kind} ${o.metadata?.name}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    },
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3. Compose.
@@ -325,10 +394,9 @@ await check('compose: redis with AOF, a volume and a redis-cli ping healthcheck'
 });
 
 await check(
-  'compose: 2+ gateway replicas with REDIS_URL, config mount, stop grace and published ports',
+  'compose: 4+ gateway replicas with REDIS_URL, master key, config mount and stop grace, no host ports',
   (fail) => {
-    if (gatewayServices.length < 2) fail(`want 2+ gateway services, have ${gatewayServices.length}`);
-    const published = new Set();
+    if (gatewayServices.length < 4) fail(`want 4+ gateway services, have ${gatewayServices.length}`);
     for (const [name, s] of gatewayServices) {
       const env = Array.isArray(s.environment)
         ? Object.fromEntries(s.environment.map((e) => e.split('=')))
@@ -344,16 +412,80 @@ await check(
         fail(`${name}: ${mount.split(':')[0]} does not exist`);
       if (durationS(s.stop_grace_period ?? '10s') <= GATEWAY.defaultGraceS)
         fail(`${name}: stop_grace_period ${s.stop_grace_period ?? '10s (default)'} <= the 25 s drain`);
-      for (const p of s.ports ?? []) {
-        const parts = String(p).split(':');
-        if (Number(parts.at(-1)) !== GATEWAY.port) fail(`${name}: port ${p} does not target 4000`);
-        const host = parts.slice(0, -1).join(':');
-        if (published.has(host)) fail(`${name}: host port ${host} published twice`);
-        published.add(host);
-      }
+      if ((s.ports ?? []).length > 0)
+        fail(`${name}: publishes ports; replicas are reached through the ingress`);
       const ctx = resolve(COMPOSE, s.build?.context ?? '.');
       if (!existsSync(join(ctx, s.build?.dockerfile ?? 'Dockerfile')))
         fail(`${name}: no Dockerfile in build context ${rel(ctx)}`);
+    }
+  },
+);
+
+await check(
+  'compose: one ingress (official HAProxy image) on 127.0.0.1:4000 balancing every replica, health-checked on readiness',
+  (fail) => {
+    const ingress = services.ingress;
+    if (!ingress) return fail('no ingress service');
+    if (!/^haproxy:\d/.test(String(ingress.image)))
+      fail(`ingress image ${ingress.image} is not the official haproxy`);
+    if (!(ingress.ports ?? []).map(String).includes(`127.0.0.1:${GATEWAY.port}:4000`))
+      fail('ingress does not publish 127.0.0.1:4000:4000');
+    const mount = (ingress.volumes ?? [])
+      .map(String)
+      .find((v) => v.endsWith(':/usr/local/etc/haproxy/haproxy.cfg:ro'));
+    if (!mount) return fail('haproxy.cfg is not mounted read-only where the image reads it');
+    const cfg = readFileSync(resolve(COMPOSE, mount.split(':')[0]), 'utf8');
+    const servers = [...cfg.matchAll(/^\s*server\s+\S+\s+([\w-]+):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
+    const want = gatewayServices.map(([name]) => `${name}:${GATEWAY.port}`).sort();
+    if (JSON.stringify([...servers].sort()) !== JSON.stringify(want))
+      fail(`haproxy backends ${servers.join(', ')} are not the gateway services ${want.join(', ')}`);
+    if (!/^\s*bind :4000$/m.test(cfg)) fail('haproxy does not bind :4000');
+    if (!cfg.includes(`option httpchk GET ${GATEWAY.readiness}`))
+      fail('haproxy does not health-check /health/readiness');
+    if (!/^\s*timeout server (\d+)s/m.test(cfg) || Number(/^\s*timeout server (\d+)s/m.exec(cfg)[1]) < 600)
+      fail('haproxy timeout server is below the 600 s upstream timeout (streams would be cut)');
+    for (const dep of [].concat(ingress.depends_on ?? []))
+      if (!services[dep]) fail(`ingress depends on ${dep}, which is not a service`);
+  },
+);
+
+await check(
+  'compose: Prometheus scrapes every replica; Grafana provisions it and the Fleetgate dashboard',
+  (fail) => {
+    const prom = services.prometheus;
+    const graf = services.grafana;
+    if (!prom) return fail('no prometheus service');
+    if (!graf) return fail('no grafana service');
+    const promMount = (prom.volumes ?? [])
+      .map(String)
+      .find((v) => v.includes(':/etc/prometheus/prometheus.yml'));
+    if (!promMount) return fail('prometheus.yml is not mounted');
+    const promConfig = readDocs(resolve(COMPOSE, promMount.split(':')[0]))[0] ?? {};
+    const job = (promConfig.scrape_configs ?? []).find((j) => j.job_name === 'fleetgate');
+    const targets = (job?.static_configs ?? []).flatMap((c) => c.targets ?? []).sort();
+    const want = gatewayServices.map(([name]) => `${name}:${GATEWAY.port}`).sort();
+    if (JSON.stringify(targets) !== JSON.stringify(want))
+      fail(`job fleetgate scrapes ${targets.join(', ')}, want every replica: ${want.join(', ')}`);
+    if ((job?.metrics_path ?? '/metrics') !== GATEWAY.metrics) fail('job fleetgate does not scrape /metrics');
+    const mounts = Object.fromEntries(
+      (graf.volumes ?? []).map(String).map((v) => [v.split(':')[1], v.split(':')[0]]),
+    );
+    const provisioning = mounts['/etc/grafana/provisioning'];
+    const dashboards = mounts['/var/lib/grafana/dashboards'];
+    if (!provisioning || !dashboards) return fail('grafana provisioning or dashboards are not mounted');
+    const ds = readDocs(resolve(COMPOSE, provisioning, 'datasources/prometheus.yaml'))[0]?.datasources?.[0];
+    if (ds?.url !== 'http://prometheus:9090')
+      fail(`grafana data source url ${ds?.url} is not the prometheus service`);
+    const provider = readDocs(resolve(COMPOSE, provisioning, 'dashboards/fleetgate.yaml'))[0]?.providers?.[0];
+    if (provider?.options?.path !== '/var/lib/grafana/dashboards')
+      fail('the dashboard provider does not read the mounted folder');
+    const dash = JSON.parse(readFileSync(resolve(COMPOSE, dashboards, 'fleetgate.json'), 'utf8'));
+    if (dash.uid !== 'fleetgate') fail('dashboard uid is not fleetgate');
+    const queries = (dash.panels ?? []).filter((p) => p.type !== 'row');
+    if (queries.length < 10) fail(`dashboard has ${queries.length} panels`);
+    for (const p of queries) {
+      if (!(p.targets ?? []).every((t) => t.expr && t.datasource?.uid === ds?.uid))
+        fail(`panel "${p.title}" has a target without an expression on the provisioned data source`);
     }
   },
 );

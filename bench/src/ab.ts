@@ -1,8 +1,9 @@
 /**
  * A/B of gateway variants on CPU per request, interleaved so machine noise hits both alike:
- *   node bench/dist/ab.js [--rounds 4] [--duration 4]
- * Variants: the bare proxy (the floor), Fleetgate, Fleetgate with rpm/tpm limits that never bind. A development aid, not part
- * of `npm run bench`.
+ *   node bench/dist/ab.js [--rounds 4] [--duration 4] [--baseline DIR]
+ * Variants: the bare proxy (the floor), Fleetgate, Fleetgate with rpm/tpm limits that never bind, and
+ * with --baseline the same two from another checkout's build (DIR/apps/gateway/dist/main.js, e.g. main
+ * built in a temporary directory). A development aid, not part of `npm run bench`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,11 @@ import { isMain, type Started, startBareProxy, startFakeLlm, startGateway } from
 
 if (isMain(import.meta.url)) {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '4' }, duration: { type: 'string', default: '4' } },
+    options: {
+      rounds: { type: 'string', default: '4' },
+      duration: { type: 'string', default: '4' },
+      baseline: { type: 'string' },
+    },
   });
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-ab-'));
   const started: Started[] = [];
@@ -36,11 +41,18 @@ if (isMain(import.meta.url)) {
     const info = await startGateway({ config, logLevel: 'info' });
     const withLimits = await startGateway({ config: limited, logLevel: 'info' });
     started.push(bare, info, withLimits);
-    const variants = [
+    const variants: Array<readonly [string, Started]> = [
       ['bare', bare],
       ['fleetgate', info],
       ['fleetgate rpm+tpm', withLimits],
-    ] as const;
+    ];
+    if (values.baseline) {
+      const main = join(values.baseline, 'apps/gateway/dist/main.js');
+      const baseInfo = await startGateway({ config, logLevel: 'info', main });
+      const baseLimits = await startGateway({ config: limited, logLevel: 'info', main });
+      started.push(baseInfo, baseLimits);
+      variants.push(['baseline fleetgate', baseInfo], ['baseline fleetgate rpm+tpm', baseLimits]);
+    }
     const cpu: Record<string, number[]> = {};
     for (let r = 0; r < Number(values.rounds); r++) {
       for (const [name, p] of variants) {

@@ -23,6 +23,21 @@ export interface LocustOptions {
   readonly runTimeS: number;
   readonly apiKey: string;
   readonly errorFile: string;
+  /** Called for every response (or connection error), for charts over time. @default none */
+  readonly onSample?: ((sample: LocustSample) => void) | undefined;
+  /** Called once per started user, for progress lines. @default none */
+  readonly onUser?: ((users: number) => void) | undefined;
+}
+
+/** One request of one simulated user. */
+export interface LocustSample {
+  /** When it was sent, ms after the run started. */
+  readonly at: number;
+  readonly latencyMs: number;
+  /** 0 for a connection error. */
+  readonly status: number;
+  /** The gateway's own time (`x-litellm-overhead-duration-ms`), when the answer carried it. */
+  readonly overheadMs: number | undefined;
 }
 
 export interface LocustTotals {
@@ -85,14 +100,23 @@ export async function runLocust(options: LocustOptions): Promise<LocustTotals> {
         const s = performance.now();
         let status = 0;
         let text = '';
+        let overhead: string | string[] | undefined;
         try {
           const res = await client.request({ path, method: 'POST', headers, body: locustBody() });
           status = res.statusCode;
+          overhead = res.headers['x-litellm-overhead-duration-ms'];
           text = await res.body.text();
         } catch (error) {
           text = String(error);
         }
-        latency.push(performance.now() - s);
+        const ms = performance.now() - s;
+        latency.push(ms);
+        options.onSample?.({
+          at: s - started,
+          latencyMs: ms,
+          status,
+          overheadMs: typeof overhead === 'string' ? Number(overhead) : undefined,
+        });
         // locust fails a request on a connection error (status 0) or an HTTP status of 400 or more.
         if (status === 0 || status >= 400) {
           failures++;
@@ -112,6 +136,7 @@ export async function runLocust(options: LocustOptions): Promise<LocustTotals> {
   const deadline = setTimeout(() => stop.abort(), options.runTimeS * 1000);
   for (let i = 0; i < options.users && !stop.signal.aborted; i++) {
     users.push(user());
+    options.onUser?.(i + 1);
     if (i + 1 < options.users) await sleep(spawnEvery, stop.signal);
   }
   await new Promise<void>((resolve) =>

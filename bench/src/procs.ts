@@ -162,6 +162,8 @@ const GATEWAY_ENV_OVERRIDES = [
 
 export interface GatewayOptions {
   readonly config: string;
+  /** Another build's main.js (an A/B against a baseline checkout). @default this repository's */
+  readonly main?: string | undefined;
   readonly redisUrl?: string | undefined;
   readonly logLevel?: string;
   readonly nodeArgs?: readonly string[];
@@ -182,7 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<Started> {
       process.execPath,
       [
         ...(options.nodeArgs ?? []),
-        GATEWAY_MAIN,
+        options.main ?? GATEWAY_MAIN,
         '--config',
         options.config,
         '--port',

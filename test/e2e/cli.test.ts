@@ -1,8 +1,17 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
-import { killAll, runGatewayCli, startFakeLlm, startGateway, writeConfig } from '../support/processes.js';
+import {
+  killAll,
+  ROOT,
+  runGatewayCli,
+  startFakeLlm,
+  startGateway,
+  writeConfig,
+} from '../support/processes.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -110,4 +119,123 @@ describe('fleetgate command line', () => {
     expect(await gateway.exited).toBe(0);
     await fake.stop();
   });
+
+  it('prints usage for every command with --help, and through the fleetgate bin npm links', async () => {
+    const top = await runGatewayCli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.lines[0]).toMatch(/^usage: fleetgate --config FILE/);
+    const commands = [
+      ...['generate', 'list', 'info', 'delete'].map((c) => ['keys', c]),
+      ...['new', 'update', 'list', 'info', 'block', 'unblock', 'delete', 'add-member', 'remove-member'].map(
+        (c) => ['teams', c],
+      ),
+    ];
+    for (const [group, command] of commands) {
+      const help = await runGatewayCli([group!, command!, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.lines[0]).toMatch(new RegExp(`^usage: fleetgate ${group} ${command}`));
+      expect(help.lines.join('\n')).toMatch(/--master-key KEY/);
+    }
+    const bin = await run(process.execPath, [join(ROOT, 'apps/gateway/bin/fleetgate.js'), 'keys', '--help']);
+    expect(bin.code).toBe(0);
+    expect(bin.out).toMatch(/^usage: fleetgate keys <command>/);
+  });
+
+  it('says "did you mean" at startup for a key one typo from a known one', async () => {
+    const fake = await startFakeLlm();
+    const gateway = await startGateway({
+      config: `model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, api_base: "${fake.url}", rmp: 30 }\n`,
+      env: { REDIS_URL: '' },
+    });
+    expect(gateway.lines.join('\n')).toMatch(
+      /litellm_params\.rmp: unknown key, ignored: did you mean \\"rpm\\"\?/,
+    );
+    await gateway.stop();
+    await fake.stop();
+  });
+
+  it('exits on SIGTERM even when its stdout is a pipe nobody reads any more', async () => {
+    const file = writeConfig('model_list:\n  - model_name: m\n    litellm_params: { model: openai/x }\n');
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'apps/gateway/dist/main.js'), '--config', file, '--host', '127.0.0.1', '--port', '0'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, REDIS_URL: '', LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Read until it listens, then close our end of the pipe: its next log lines hit EPIPE.
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('fleetgate listening')) resolve();
+      });
+    });
+    child.stdout!.destroy();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(code).toBe(0);
+  });
+
+  it('npm start prints its banner only once the gateway listens, and exits non-zero when it cannot start', async () => {
+    const port = await freePort();
+    const fakePort = await freePort();
+    const blocker = createServer().listen(port, '0.0.0.0');
+    await new Promise((r) => blocker.once('listening', r));
+    const blocked = await run(process.execPath, ['demo/start.mjs'], {
+      PORT: String(port),
+      FAKE_LLM_PORT: String(fakePort),
+    });
+    blocker.close();
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.out).not.toMatch(/Fleetgate listens on/);
+    expect(blocked.out).toMatch(
+      new RegExp(
+        `demo: gateway could not start \\(exited with code 1\\); is its port free\\? set PORT \\(now ${port}\\)`,
+      ),
+    );
+
+    const demo = spawn(process.execPath, ['demo/start.mjs'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), FAKE_LLM_PORT: String(fakePort), REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    for (const s of [demo.stdout!, demo.stderr!]) s.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!out.includes('demo: Fleetgate listens on') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(out.indexOf('fleetgate listening on')).toBeGreaterThan(-1);
+    expect(out.indexOf('fleetgate listening on')).toBeLessThan(out.indexOf('demo: Fleetgate listens on'));
+    const res = await fetch(`http://127.0.0.1:${port}/health/readiness`);
+    expect(res.status).toBe(200);
+    demo.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
 });
+
+/** Runs a command to completion (10 s at most) with the repository as its directory. */
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    for (const s of [child.stdout!, child.stderr!]) s.on('data', (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}

@@ -2,8 +2,8 @@
 import cluster from 'node:cluster';
 import { type AdminCall, runAdminCall } from './cli/admin-call.js';
 import { parseCli, USAGE, UsageError } from './cli/args.js';
-import { KEYS_USAGE, parseKeysCli } from './cli/keys.js';
-import { parseTeamsCli, TEAMS_USAGE } from './cli/teams.js';
+import { keysUsage, parseKeysCli } from './cli/keys.js';
+import { parseTeamsCli, teamsUsage } from './cli/teams.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger, flushLogs, LOG_LEVELS, type Logger, type LogLevel } from './log.js';
@@ -18,9 +18,10 @@ import { VERSION } from './version.js';
 async function main(): Promise<void> {
   const env = process.env;
   if (process.argv[2] === 'keys')
-    return adminCommand('keys', KEYS_USAGE, parseKeysCli, process.argv.slice(3), env);
+    return adminCommand('keys', keysUsage, parseKeysCli, process.argv.slice(3), env);
   if (process.argv[2] === 'teams')
-    return adminCommand('teams', TEAMS_USAGE, parseTeamsCli, process.argv.slice(3), env);
+    return adminCommand('teams', teamsUsage, parseTeamsCli, process.argv.slice(3), env);
+  if (process.argv[2] === 'help') return void console.log(USAGE);
   let args: ReturnType<typeof parseCli>;
   let config: GatewayConfig;
   try {
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     logger.fatal({ msg: 'cannot start', err: String(error) });
-    flushLogs(logger);
+    await flushLogs(logger);
     process.stderr.write(`fleetgate: cannot start: ${(error as Error).message}\n`);
     process.exit(1);
   }
@@ -64,15 +65,21 @@ async function main(): Promise<void> {
     version: VERSION,
   });
   const stop = async (signal: string) => {
+    // Whatever hangs (a Redis that never answers, a log reader that went away), the process ends:
+    // a little after the drain and the shutdown delay, exit 1 says it did not stop cleanly.
+    setTimeout(() => process.exit(1), config.shutdownDelayMs + config.shutdownGraceMs + STOP_MARGIN_MS);
     logger.info({ msg: 'shutting down', signal });
     await server.close();
     logger.info({ msg: 'stopped' });
-    flushLogs(logger);
+    await flushLogs(logger);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
+
+/** How long after the drain a stop may take (closing pools, flushing logs) before the process is ended. */
+const STOP_MARGIN_MS = 5_000;
 
 /** Startup warnings, once per fleet member: ignored config keys, an open gateway, per-replica limits. */
 function announce(config: GatewayConfig, logger: Logger): void {
@@ -120,12 +127,14 @@ function runPrimary(workers: number, logger: Logger): void {
 /** `fleetgate keys …` and `fleetgate teams …`: small clients of the admin API. */
 async function adminCommand(
   name: string,
-  usage: string,
+  usage: (command: string | undefined) => string,
   parse: (argv: readonly string[], env: NodeJS.ProcessEnv) => AdminCall,
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<void> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return void console.log(usage);
+  // `fleetgate keys`, `fleetgate keys --help`, `fleetgate keys help generate`, `fleetgate keys generate --help`.
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help')
+    return void console.log(usage(argv[0] === 'help' ? argv[1] : argv[0]));
   try {
     process.exitCode = await runAdminCall(
       parse(argv, env),

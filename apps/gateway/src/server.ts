@@ -1,12 +1,14 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AccountStore, FleetStore } from '@fleetgate/ratelimit';
+import type { AccountStore, FleetStore, FleetView } from '@fleetgate/ratelimit';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { createFleetState, type FleetState } from './fleet/create-store.js';
+import { startReplicaReports } from './fleet-page/replica-report.js';
+import { fleetSnapshot } from './fleet-page/snapshot.js';
 import { createApp } from './http/app.js';
 import { createAuthenticator } from './http/authenticate.js';
 import type { Readiness } from './http/routes/health.js';
@@ -16,6 +18,7 @@ import { createKeyCache } from './keys/key-cache.js';
 import type { Logger } from './log.js';
 import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { createMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
+import { readKeyBudgets, readTeamBudgets } from './metrics/key-budgets.js';
 import { createAdmissionQueue } from './proxy/admission-queue.js';
 import type { GatewayEnv, ProxyDeps } from './proxy/context.js';
 import { createModelRouter } from './proxy/model-router.js';
@@ -55,6 +58,11 @@ export interface AppParts {
   readonly gatherMetrics?: () => Promise<string>;
   /** @default a keep-alive undici Agent */
   readonly upstream?: Dispatcher;
+  /** The fleet's state for the fleet page; without it `/fleet` is not served. */
+  readonly view?: FleetView;
+  /** What the fleet page says of the fleet's mode and store. @default local, memory */
+  readonly fleetMode?: () => string;
+  readonly storeKind?: 'redis' | 'memory';
 }
 
 /** The app and everything its requests share, without a socket: what `app.request()` tests drive. */
@@ -84,18 +92,38 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
     (() => ({
       shuttingDown: false,
       cache: 'memory',
-      fleetState: parts.store.mode(),
+      // Without a fleet behind it, the store this app runs on limits this process alone.
+      fleetState: 'local',
       liveReplicas: 1,
       version: VERSION,
     }));
   let admin: Parameters<typeof createApp>[1]['admin'];
-  if (parts.accounts) {
-    const directory = createDirectory(parts.accounts);
+  const directory = parts.accounts ? createDirectory(parts.accounts) : undefined;
+  if (directory) {
     const keys = createKeyAdmin(directory.keys);
     const teams = createTeamAdmin(directory);
     admin = { keys, teams, users: createUserAdmin(directory, keys, teams) };
   }
-  return { app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics, admin }), deps };
+  const view = parts.view;
+  const fleetPage = view && {
+    masterKey: config.masterKey,
+    viewerKey: config.viewerKey,
+    snapshot: () =>
+      fleetSnapshot({
+        deployments: config.deployments,
+        subject: (d) => deps.router.subject(d),
+        view,
+        directory,
+        replicaId: parts.replicaId,
+        version: VERSION,
+        mode: parts.fleetMode ?? (() => 'local'),
+        store: parts.storeKind ?? 'memory',
+      }),
+  };
+  return {
+    app: createApp(deps, { readiness, gatherMetrics: parts.gatherMetrics, admin, fleetPage }),
+    deps,
+  };
 }
 
 /** Builds the gateway (store, router, app) and listens. The server is created first and only then listens. */
@@ -104,7 +132,11 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
   const metrics = createMetrics();
   const gatherMetrics = cluster.isWorker ? joinClusterMetrics(metrics.registry) : undefined;
   const fleet = await createFleetState(config, logger);
-  metrics.watchFleet(() => ({ local: fleet.mode() === 'local', replicas: fleet.liveReplicas() }));
+  metrics.declareDeployments(config.deployments);
+  metrics.watchFleet(() => ({ mode: fleet.mode(), store: fleet.cache, replicas: fleet.liveReplicas() }));
+  metrics.watchBudgets(() => readKeyBudgets(fleet.accounts, metrics.servedKeys));
+  const teams = fleet.accounts.collection('teams');
+  metrics.watchTeamBudgets(() => readTeamBudgets(teams, metrics.servedTeams));
   let shuttingDown = false;
   const { app, deps } = createGatewayApp({
     config,
@@ -114,6 +146,9 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
     accounts: fleet.accounts,
     replicaId: fleet.replicaId,
     gatherMetrics,
+    view: fleet.view,
+    fleetMode: fleet.mode,
+    storeKind: fleet.cache,
     readiness: () => ({
       shuttingDown,
       cache: fleet.cache,
@@ -121,6 +156,11 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
       liveReplicas: fleet.liveReplicas(),
       version: VERSION,
     }),
+  });
+  // The fleet page shows why a deployment cools down: the replica that cooled it down notes it.
+  metrics.onCooldown((d, status, ms) => {
+    const reason = status === undefined ? 'upstream unreachable' : `upstream answered ${status}`;
+    fleet.view.noteCooldown(deps.router.subject(d).id, reason, ms).catch(() => {});
   });
   const upstream = deps.upstream;
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -138,6 +178,18 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const startedAt = new Date().toISOString();
+  const stopReports = startReplicaReports({
+    view: fleet.view,
+    replicaId: fleet.replicaId,
+    logger,
+    read: () => ({
+      version: VERSION,
+      started_at: startedAt,
+      mode: fleet.mode(),
+      deployments: metrics.deploymentCounts(),
+    }),
+  });
   return {
     port,
     fleet,
@@ -146,6 +198,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
       // Keep serving while readiness says 503, so load balancers stop sending before the port closes.
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       await drain(server, config.shutdownGraceMs);
+      stopReports();
       await Promise.allSettled([fleet.close(), upstream.close()]);
     },
   };

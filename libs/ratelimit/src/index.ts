@@ -13,9 +13,17 @@ export {
   type UpdateResult,
   type WriteOptions,
 } from './accounts.js';
+export {
+  createMemoryFleetView,
+  createRedisFleetView,
+  type FleetView,
+  type MemorySubjectState,
+  type ReplicaView,
+  type SubjectView,
+} from './fleet-view.js';
 export { createKeyLayout, type KeyLayout } from './keys.js';
 export { type AccountCheck, MemoryAccounts } from './memory-accounts.js';
-export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { createMemoryStore, type MemoryFleetStore, type MemoryStoreOptions } from './memory-store.js';
 export type { WindowOptions } from './options.js';
 export { createRedisAccounts, type RedisAccountsOptions } from './redis-accounts.js';
 export {

@@ -1,3 +1,4 @@
+import type { MemorySubjectState } from './fleet-view.js';
 import type { MemoryAccounts } from './memory-accounts.js';
 import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
 import type {
@@ -42,11 +43,16 @@ interface SubjectWindows {
   fail: number;
 }
 
+/** The memory store, plus a read-only look at one subject for the fleet view (fleet-view.ts). */
+export interface MemoryFleetStore extends FleetStore {
+  inspect(id: string, now: number): MemorySubjectState;
+}
+
 /**
  * The in-memory twin of the Redis store, with the same algorithms and answers: the embedded default
  * for a single replica, and the local fallback while Redis is unreachable.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleetStore {
   const geo = geometry(options);
   const now = options.now ?? Date.now;
   const mode = options.mode ?? 'shared';
@@ -196,6 +202,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): FleetStore 
     },
     mode: () => mode,
     close: () => Promise.resolve(),
+    inspect(id, t) {
+      const w = subjects.get(id);
+      if (!w) return { requests: 0, tokens: 0, leases: 0, cooldownUntil: 0 };
+      forget(w, t, geo);
+      return {
+        requests: w.requests,
+        tokens: w.tokens,
+        leases: w.leases.size,
+        cooldownUntil: w.cooldownUntil,
+      };
+    },
   };
 }
 

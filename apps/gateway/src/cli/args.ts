@@ -26,7 +26,8 @@ export const USAGE = `usage: fleetgate --config FILE [--port 4000] [--host 0.0.0
   --keepalive_timeout S    idle keep-alive seconds, above your load balancer's (default 65)
   --version, --help
 
-environment: REDIS_URL (or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD), LITELLM_MASTER_KEY, LOG_LEVEL`;
+environment: REDIS_URL (or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD), LITELLM_MASTER_KEY,
+             FLEETGATE_VIEWER_KEY (the fleet page at /fleet), LOG_LEVEL`;
 
 /** Parses the serve command line; `env` supplies PORT and HOST defaults. */
 export function parseCli(

@@ -2,7 +2,26 @@ import { parseArgs } from 'node:util';
 import { type AdminCall, amount, type Env, json, runAdminCall, target, whole } from './admin-call.js';
 import { UsageError } from './args.js';
 
-export const KEYS_USAGE = `usage: fleetgate keys <command> [options]
+const CONNECTION = `  --url URL         the gateway (env FLEETGATE_URL or LITELLM_PROXY_URL; default http://localhost:4000)
+  --master-key KEY  (env LITELLM_MASTER_KEY or LITELLM_PROXY_API_KEY)`;
+
+/** One usage text per `fleetgate keys` command, printed by `fleetgate keys COMMAND --help`. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  generate: `usage: fleetgate keys generate [options]      issue a virtual key (the key is printed once)
+
+  --alias A             key_alias (unique)
+  --models a,b          model groups the key may use (default: all)
+  --rpm N, --tpm N      requests / tokens per minute, fleet-wide
+  --max-parallel N      requests in flight at once
+  --max-budget USD      spend limit, with --budget-duration 30d (s, m, h, d, w, mo) for a periodic reset
+  --duration 30d        the key expires after this long (default: never)
+  --user-id U, --team-id T, --metadata JSON`,
+  list: `usage: fleetgate keys list [--page N] [--size N]      list key hashes and aliases (never the keys)`,
+  info: `usage: fleetgate keys info KEY      show a key's record and spend (KEY is the key or its hash)`,
+  delete: `usage: fleetgate keys delete KEY... | --alias A...      delete keys by key, hash or alias`,
+};
+
+export const KEYS_USAGE = `usage: fleetgate keys <command> [options]      (fleetgate keys <command> --help for one command)
 
   generate [--alias A] [--models a,b] [--rpm N] [--tpm N] [--max-parallel N]
            [--max-budget USD] [--budget-duration 30d] [--duration 30d]
@@ -11,8 +30,13 @@ export const KEYS_USAGE = `usage: fleetgate keys <command> [options]
   info KEY                                                    show a key (KEY or its hash)
   delete KEY... | --alias A...                                delete keys
 
-  --url URL         the gateway (env FLEETGATE_URL or LITELLM_PROXY_URL; default http://localhost:4000)
-  --master-key KEY  (env LITELLM_MASTER_KEY or LITELLM_PROXY_API_KEY)`;
+${CONNECTION}`;
+
+/** The usage of one command (with the connection options), or of them all. */
+export function keysUsage(command: string | undefined): string {
+  const one = command === undefined ? undefined : COMMAND_USAGE[command];
+  return one === undefined ? KEYS_USAGE : `${one}\n\n${CONNECTION}`;
+}
 
 /** What one `fleetgate keys …` invocation asks of the admin API. */
 export type KeysCall = AdminCall;

@@ -18,6 +18,36 @@ export const TEAMS_USAGE = `usage: fleetgate teams <command> [options]
   --master-key KEY  (env LITELLM_MASTER_KEY or LITELLM_PROXY_API_KEY)
 Keys join a team with: fleetgate keys generate --team-id TEAM`;
 
+const LIMITS = `  --alias A             team_alias
+  --models a,b          model groups its keys may use (default: all)
+  --rpm N, --tpm N      requests / tokens per minute for the whole team, fleet-wide
+  --max-parallel N      requests in flight at once
+  --max-budget USD      spend limit, with --budget-duration 30d for a periodic reset
+  --metadata JSON`;
+
+/** One usage text per `fleetgate teams` command, printed by `fleetgate teams COMMAND --help`. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  new: `usage: fleetgate teams new [--id T] [options]      create a team\n\n${LIMITS}`,
+  update: `usage: fleetgate teams update TEAM [options]      change a team's limits or alias\n\n${LIMITS}`,
+  list: 'usage: fleetgate teams list [--user-id U]      list teams with their spend',
+  info: 'usage: fleetgate teams info TEAM      show a team, its keys and its spend',
+  block: "usage: fleetgate teams block TEAM      refuse the team's keys until unblocked",
+  unblock: "usage: fleetgate teams unblock TEAM      serve the team's keys again",
+  delete: 'usage: fleetgate teams delete TEAM...      delete teams and their keys',
+  'add-member':
+    'usage: fleetgate teams add-member TEAM USER [--role admin|user]      add a member (a user id)',
+  'remove-member': 'usage: fleetgate teams remove-member TEAM USER      remove a member',
+};
+
+const CONNECTION = `  --url URL         the gateway (env FLEETGATE_URL or LITELLM_PROXY_URL; default http://localhost:4000)
+  --master-key KEY  (env LITELLM_MASTER_KEY or LITELLM_PROXY_API_KEY)`;
+
+/** The usage of one command (with the connection options), or of them all. */
+export function teamsUsage(command: string | undefined): string {
+  const one = command === undefined ? undefined : COMMAND_USAGE[command];
+  return one === undefined ? TEAMS_USAGE : `${one}\n\n${CONNECTION}`;
+}
+
 /** Turns `fleetgate teams …` arguments into one admin API call; bad input is a UsageError (exit 2). */
 export function parseTeamsCli(argv: readonly string[], env: Env): AdminCall {
   const [command, ...rest] = argv;

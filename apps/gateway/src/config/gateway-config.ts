@@ -66,6 +66,8 @@ export interface GatewayConfig {
   readonly shutdownDelayMs: number;
   /** Seconds a stopping replica waits for in-flight requests. @default 25 */
   readonly shutdownGraceMs: number;
+  /** A read-only key for the fleet page (`/fleet/state`) and nothing else. @default none (master key only) */
+  readonly viewerKey: string | undefined;
   /** One line per warning, printed once at startup. */
   readonly warnings: readonly string[];
 }

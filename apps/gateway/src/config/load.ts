@@ -6,8 +6,8 @@ import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
 import type { GatewayConfig, RedisSettings } from './gateway-config.js';
 import { routingConfig } from './routing-config.js';
 import { type ConfigFile, configSchema } from './schema.js';
-import { schemaReads } from './schema-paths.js';
-import { droppedKeys } from './unknown-keys.js';
+import { knownKeysAt, schemaReads } from './schema-paths.js';
+import { closestKey, droppedKeys } from './unknown-keys.js';
 import {
   type ConfigPath,
   formatPath,
@@ -108,6 +108,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
       maxWaiting: config.fleetgate_settings.queue_max_waiting ?? 1000,
       defaultPriority: config.router_settings.default_priority ?? Number.MAX_SAFE_INTEGER,
     },
+    viewerKey: config.fleetgate_settings.fleet_viewer_key ?? nonEmpty(env['FLEETGATE_VIEWER_KEY']),
     numRetries: config.router_settings.num_retries ?? config.litellm_settings.num_retries ?? 2,
     retryAfterMs: (config.router_settings.retry_after ?? 0) * 1000,
     allowedFails: config.router_settings.allowed_fails,
@@ -127,7 +128,7 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
     shutdownDelayMs: (config.fleetgate_settings.shutdown_delay_seconds ?? 0) * 1000,
     leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
-    warnings: warnings(droppedKeys(resolved, config), config, deployments, unsetRefs),
+    warnings: warnings(droppedKeys(resolved, config), config, deployments, unsetRefs, at),
   };
 }
 
@@ -251,10 +252,20 @@ function warnings(
   config: ConfigFile,
   deployments: readonly Deployment[],
   unsetRefs: readonly MissingEnv[],
+  at: (path: readonly PropertyKey[], message: string) => string,
 ): string[] {
   const out: string[] = [];
   const ignored = new Map<string, number>();
   for (const path of ignoredPaths) {
+    // A key one or two typos away from one Fleetgate acts on (`rmp`, `router_setings`) is almost
+    // certainly that key: say so on its own line, with the file and line, not among the ignored.
+    const key = path[path.length - 1];
+    const meant =
+      typeof key === 'string' ? closestKey(key, knownKeysAt(configSchema, path.slice(0, -1))) : undefined;
+    if (meant) {
+      out.push(at(path, `unknown key, ignored: did you mean "${meant}"?`));
+      continue;
+    }
     const name = formatPath(path, { anyIndex: true });
     ignored.set(name, (ignored.get(name) ?? 0) + 1);
   }

@@ -51,3 +51,32 @@ export function schemaReads(schema: z.ZodType, path: ConfigPath): boolean {
       return false;
   }
 }
+
+/**
+ * The keys the schema knows in the mapping at `path` (array indexes step into the element schema),
+ * read from the schema itself; empty where it has no fixed keys (records, unions, loose extras).
+ * What "did you mean" suggests from (unknown-keys.ts).
+ */
+export function knownKeysAt(schema: z.ZodType, path: ConfigPath): string[] {
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'optional':
+    case 'default':
+    case 'prefault':
+    case 'nullable':
+    case 'readonly':
+      return knownKeysAt(def.innerType!, path);
+    case 'pipe':
+      return knownKeysAt(defOf(def.in!).type === 'transform' ? def.out! : def.in!, path);
+    default:
+      break;
+  }
+  if (path.length === 0) return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+  const [key, ...rest] = path;
+  if (def.type === 'object' && typeof key === 'string') {
+    const child = def.shape?.[key];
+    return child ? knownKeysAt(child, rest) : [];
+  }
+  if (def.type === 'array' && typeof key === 'number') return knownKeysAt(def.element!, rest);
+  return [];
+}

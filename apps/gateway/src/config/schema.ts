@@ -206,6 +206,8 @@ export const fleetgateSettingsSchema = z.object({
    * deployments whose config gives none; @default none (such deployments spend 0)
    */
   model_cost_map: text().min(1, { error: 'must be a file path' }).optional(),
+  /** A key that may read the fleet page and nothing else; @default FLEETGATE_VIEWER_KEY, else none */
+  fleet_viewer_key: text().min(1, { error: 'must not be empty' }).optional(),
 });
 
 export const configSchema = z.object(

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   type AccountStore,
+  createMemoryFleetView,
   createMemoryStore,
   createRedisAccounts,
+  createRedisFleetView,
   createRedisStore,
   createResilientStore,
   type FleetStore,
+  type FleetView,
   MemoryAccounts,
   type StoreMode,
 } from '@fleetgate/ratelimit';
@@ -21,7 +24,13 @@ export interface FleetState {
   readonly accounts: AccountStore;
   readonly replicaId: string;
   readonly cache: 'redis' | 'memory';
+  /**
+   * 'shared' while limits are kept in Redis for the whole fleet; 'local' when this replica limits
+   * alone: there is no Redis (configured that way), or Redis is unreachable (a degraded episode).
+   */
   readonly mode: () => StoreMode;
+  /** Read-only fleet state for the fleet page and metrics. */
+  readonly view: FleetView;
   readonly liveReplicas: () => number;
   close(): Promise<void>;
 }
@@ -40,7 +49,9 @@ export async function createFleetState(config: GatewayConfig, logger: Logger): P
       accounts,
       replicaId,
       cache: 'memory',
-      mode: store.mode,
+      // No shared store at all: this replica's limits are its own.
+      mode: () => 'local',
+      view: createMemoryFleetView((id, t) => store.inspect(id, t)),
       liveReplicas: () => 1,
       close: () => store.close(),
     };
@@ -50,8 +61,9 @@ export async function createFleetState(config: GatewayConfig, logger: Logger): P
     // Connection errors surface as failed commands and switch the store to local; ioredis reconnects.
   });
   const ready = await waitUntilReady(client, 3_000);
+  const redis = createRedisStore(client, { leaseMs: config.leaseMs, namespace: config.redisNamespace });
   const store = createResilientStore({
-    redis: createRedisStore(client, { leaseMs: config.leaseMs, namespace: config.redisNamespace }),
+    redis,
     probe: () => client.ping(),
     replicaId,
     leaseMs: config.leaseMs,
@@ -78,6 +90,7 @@ export async function createFleetState(config: GatewayConfig, logger: Logger): P
     replicaId,
     cache: 'redis',
     mode: store.mode,
+    view: createRedisFleetView(client, redis.keys, { leaseMs: config.leaseMs }),
     liveReplicas: store.liveReplicas,
     async close() {
       await store.close();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { GatewayError } from '../errors.js';
+import { type FleetRouteOptions, registerFleetRoutes } from '../fleet-page/routes.js';
 import type { KeyAdmin } from '../keys/key-admin.js';
 import type { GatewayEnv, ProxyDeps } from '../proxy/context.js';
 import { finishRequest } from '../proxy/finish.js';
@@ -26,6 +27,8 @@ export interface AppOptions {
   readonly admin?:
     | { readonly keys: KeyAdmin; readonly teams: TeamAdmin; readonly users: UserAdmin }
     | undefined;
+  /** The live fleet page (`/fleet`, `/fleet/state`); not served without it. */
+  readonly fleetPage?: FleetRouteOptions | undefined;
 }
 
 /**
@@ -57,6 +60,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
     registerTeamRoutes(app, access, options.admin.teams);
     registerUserRoutes(app, access, options.admin.users);
   }
+  if (options.fleetPage) registerFleetRoutes(app, options.fleetPage);
   // Last: it lists every route registered before it.
   registerRouteList(app);
 

@@ -95,7 +95,10 @@ export async function attempt(
     const relay = relaySse(
       response.body,
       {
-        transform: (chunk) => tracker.process(chunk),
+        transform: (chunk) => {
+          record.firstChunkMs ??= performance.now() - started;
+          return tracker.process(chunk);
+        },
         flush: () => tracker.flush(),
         onEnd: (how) => {
           record.upstreamMs += performance.now() - streamStarted;

@@ -47,6 +47,8 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
     if (principal.kind === 'virtual') {
       record.keyHash = principal.hash;
       record.keyAlias = principal.key.doc.key_alias ?? undefined;
+      record.teamId = principal.key.team?.doc.team_id;
+      record.teamAlias = principal.key.team?.doc.team_alias ?? undefined;
     }
     let raw = await readBody(
       c.env?.incoming,

@@ -25,6 +25,8 @@ export interface RequestRecord {
   upstreamStatus: number | undefined;
   /** Milliseconds spent waiting on upstreams (all attempts). */
   upstreamMs: number;
+  /** For a relayed stream: milliseconds from sending upstream to its first chunk (time to first token). */
+  firstChunkMs: number | undefined;
   /** Attempts after the first, on other deployments. */
   retries: number;
   promptTokens: number | undefined;
@@ -32,6 +34,9 @@ export interface RequestRecord {
   /** Hashed key and alias of a virtual key, for logs and metrics labels. */
   keyHash: string | undefined;
   keyAlias: string | undefined;
+  /** The key's team (id and alias), for metrics labels. */
+  teamId: string | undefined;
+  teamAlias: string | undefined;
   /** Set once the log line and metrics are written. */
   finished: boolean;
 }
@@ -50,11 +55,14 @@ export function newRequestRecord(callId: string, endpoint: Endpoint, startedAt: 
     errorCode: undefined,
     upstreamStatus: undefined,
     upstreamMs: 0,
+    firstChunkMs: undefined,
     retries: 0,
     promptTokens: undefined,
     completionTokens: undefined,
     keyHash: undefined,
     keyAlias: undefined,
+    teamId: undefined,
+    teamAlias: undefined,
     finished: false,
   };
 }

@@ -20,6 +20,7 @@ export function settleAttempt(
   failure: AttemptFailure | undefined,
   counted: boolean,
 ): Promise<void> {
+  deps.metrics.released(deployment);
   if (usage) {
     record.promptTokens = usage.promptTokens;
     record.completionTokens = usage.completionTokens;
@@ -64,7 +65,7 @@ export function settleAttempt(
       });
       if (ms <= 0) return;
       await deps.store.coolDown(deps.router.subject(deployment).id, ms);
-      deps.metrics.cooledDown(deployment, failure.status);
+      deps.metrics.cooledDown(deployment, failure.status, ms);
       deps.logger.info({
         msg: 'deployment cooled down',
         model_id: deployment.id,

@@ -5,9 +5,9 @@ import { headerReader } from '../headers.js';
 /** What readiness reports; `shuttingDown` turns it into a 503 so load balancers drain this replica. */
 export interface Readiness {
   readonly shuttingDown: boolean;
-  /** 'redis' or 'memory'. */
+  /** 'redis' or 'memory' (no shared store configured). */
   readonly cache: string;
-  /** 'shared', or 'local' while Redis is unreachable. */
+  /** 'shared' (limits kept in Redis for the fleet), or 'local' (no Redis, or Redis unreachable). */
   readonly fleetState: string;
   readonly liveReplicas: number;
   readonly version: string;
@@ -16,7 +16,8 @@ export interface Readiness {
 /**
  * `/health/liveliness` answers as long as the process serves HTTP (LiteLLM's body, `"I'm alive!"`).
  * `/health/readiness` is LiteLLM's shape plus the fleet state: a replica limiting on its local share
- * because Redis is away still serves (200), and says `"status": "degraded"`.
+ * because Redis is away still serves (200), and says `"status": "degraded"`. A replica configured
+ * without Redis is `"healthy"` with `"fleet_state": "local"`: it limits alone, as it was told to.
  */
 export function registerHealthRoutes(
   app: Hono<GatewayEnv>,
@@ -28,7 +29,8 @@ export function registerHealthRoutes(
   app.get('/health/liveness', alive);
   const ready = (c: Context<GatewayEnv>) => {
     const r = readiness();
-    const status = r.shuttingDown ? 'shutting_down' : r.fleetState === 'shared' ? 'healthy' : 'degraded';
+    const degraded = r.cache === 'redis' && r.fleetState !== 'shared';
+    const status = r.shuttingDown ? 'shutting_down' : degraded ? 'degraded' : 'healthy';
     return c.json(
       {
         status,
