@@ -19,7 +19,7 @@ import { fromGoogleError, googleError } from './errors.js';
 import { toGeminiRequest } from './request.js';
 import { GeminiStream, type GenerateContentResponse, toChatCompletion } from './response.js';
 
-type Method = 'generateContent' | 'streamGenerateContent' | 'predict' | 'batchEmbedContents';
+export type Method = 'generateContent' | 'streamGenerateContent' | 'predict' | 'batchEmbedContents';
 
 const ENDPOINTS: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
 
@@ -71,22 +71,39 @@ export function createVertexAdapter(ctx: AdapterContext): ProviderAdapter {
       'vertex_ai deployments need vertex_project (or VERTEXAI_PROJECT, or credentials with a project_id)',
     );
   }
-  const host = location === 'global' ? 'aiplatform.googleapis.com' : `${location}-aiplatform.googleapis.com`;
-  const custom = p.api_base?.replace(/\/+$/, '');
-  const url = (model: string, method: Method) => {
-    const sse = method === 'streamGenerateContent' ? '?alt=sse' : '';
-    if (custom) return `${custom}:${method}${sse}`;
-    const resource = /^\d+$/.test(model) ? `endpoints/${model}` : `publishers/google/models/${model}`;
-    return `https://${host}/v1/projects/${project}/locations/${location}/${resource}:${method}${sse}`;
-  };
+  const urls = vertexUrls({ apiBase: p.api_base, project: project ?? '', location });
   return createGoogleAdapter({
     ctx,
     label: 'VertexAI',
-    apiBase: custom ?? `https://${host}`,
-    url,
+    apiBase: urls.base,
+    url: urls.url,
     embedMethod: 'predict',
     tokens: ctx.googleTokens.source(credentials),
   });
+}
+
+/**
+ * Vertex AI URLs as LiteLLM's `_get_vertex_url` and `_check_custom_proxy` build them: the regional
+ * host (`aiplatform.googleapis.com` for `global`), `publishers/google/models/<model>` or, for a
+ * numeric tuned-model id, `endpoints/<id>`; with `api_base`, `{api_base}:<method>`. Streams add
+ * `?alt=sse`.
+ */
+export function vertexUrls(o: { apiBase: string | undefined; project: string; location: string }): {
+  base: string;
+  url: (model: string, method: Method) => string;
+} {
+  const host =
+    o.location === 'global' ? 'aiplatform.googleapis.com' : `${o.location}-aiplatform.googleapis.com`;
+  const custom = o.apiBase?.replace(/\/+$/, '');
+  return {
+    base: custom ?? `https://${host}`,
+    url: (model, method) => {
+      const sse = method === 'streamGenerateContent' ? '?alt=sse' : '';
+      if (custom) return `${custom}:${method}${sse}`;
+      const resource = /^\d+$/.test(model) ? `endpoints/${model}` : `publishers/google/models/${model}`;
+      return `https://${host}/v1/projects/${o.project}/locations/${o.location}/${resource}:${method}${sse}`;
+    },
+  };
 }
 
 /**
