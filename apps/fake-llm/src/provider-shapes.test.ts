@@ -220,8 +220,12 @@ describe('Bedrock Converse', () => {
       const headers = buf.readUInt32BE(i + 4);
       expect(crc32(buf.subarray(i, i + 8))).toBe(buf.readUInt32BE(i + 8));
       expect(crc32(buf.subarray(i, i + total - 4))).toBe(buf.readUInt32BE(i + total - 4));
-      const head = buf.subarray(i + 12, i + 12 + headers).toString('latin1');
-      const type = /:event-type\x07\x00.(\w+)/s.exec(head)?.[1] ?? '';
+      // The first header is :event-type: name length, name, type 7 (string), value length, value.
+      const nameLength = buf.readUInt8(i + 12);
+      expect(buf.toString('utf8', i + 13, i + 13 + nameLength)).toBe(':event-type');
+      expect(buf.readUInt8(i + 13 + nameLength)).toBe(7);
+      const valueAt = i + 14 + nameLength;
+      const type = buf.toString('utf8', valueAt + 2, valueAt + 2 + buf.readUInt16BE(valueAt));
       events.push({ type, payload: JSON.parse(buf.subarray(i + 12 + headers, i + total - 4).toString()) });
       i += total;
     }

@@ -58,10 +58,32 @@ export function runStream(t: Translator, i: TranslateInput, chunks: Buffer[], cl
   return { text: out, usage: s.usage, failedStatus: s.failedStatus };
 }
 
+/** An OpenAI stream event as tests read it. */
+export interface ChunkJson {
+  id: string;
+  choices: Array<{
+    index: number;
+    delta: {
+      role?: string;
+      content?: string;
+      reasoning_content?: string;
+      tool_calls?: Array<Record<string, unknown>>;
+    };
+    finish_reason: string | null;
+  }>;
+  usage?: Record<string, unknown>;
+  error?: { type: string; message: string };
+}
+
 /** The `data:` payloads of OpenAI SSE text, parsed (`[DONE]` kept as a string). */
-export function sseData(text: string): unknown[] {
+export function sseData(text: string): Array<ChunkJson | '[DONE]'> {
   return text
     .split('\n')
     .filter((l) => l.startsWith('data: '))
     .map((l) => (l === 'data: [DONE]' ? '[DONE]' : JSON.parse(l.slice(6))));
+}
+
+/** The chunks of an OpenAI stream that carry a choice, in order. */
+export function choiceChunks(text: string): Array<ChunkJson['choices'][number]> {
+  return sseData(text).flatMap((c) => (typeof c === 'object' && c.choices.length > 0 ? [c.choices[0]!] : []));
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors.js';
-import { input, requestOf, runStream, sseData, testContext } from '../translator.test-support.js';
+import {
+  type ChunkJson,
+  choiceChunks,
+  input,
+  requestOf,
+  runStream,
+  sseData,
+  testContext,
+} from '../translator.test-support.js';
 import { createAnthropicAdapter } from './anthropic-adapter.js';
 
 const adapter = createAnthropicAdapter(
@@ -266,10 +274,8 @@ describe('Anthropic streams → OpenAI chunks', () => {
       true,
     );
     expect(out.usage).toEqual({ promptTokens: 10, completionTokens: 7 });
-    const chunks = sseData(out.text) as Array<Record<string, any>>;
-    const deltas = chunks
-      .filter((c) => typeof c === 'object' && c['choices'].length > 0)
-      .map((c) => c['choices'][0]);
+    const chunks = sseData(out.text);
+    const deltas = choiceChunks(out.text);
     expect(deltas.map((d) => d.delta)).toEqual([
       { role: 'assistant', content: '' },
       { content: 'Hi' },
@@ -278,7 +284,7 @@ describe('Anthropic streams → OpenAI chunks', () => {
       { tool_calls: [{ index: 0, function: { arguments: '1}' } }] },
       {},
     ]);
-    expect(deltas.at(-1).finish_reason).toBe('tool_calls');
+    expect(deltas.at(-1)?.finish_reason).toBe('tool_calls');
     expect(chunks.at(-2)).toMatchObject({ choices: [], usage: { prompt_tokens: 10, completion_tokens: 7 } });
     expect(chunks.at(-1)).toBe('[DONE]');
   });
@@ -291,9 +297,7 @@ describe('Anthropic streams → OpenAI chunks', () => {
       Buffer.from(broken),
     ]);
     expect(out.failedStatus).toBe(500);
-    expect((sseData(out.text).at(-1) as { error: { message: string } }).error.message).toContain(
-      'Overloaded',
-    );
+    expect((sseData(out.text).at(-1) as ChunkJson).error?.message).toContain('Overloaded');
   });
 });
 

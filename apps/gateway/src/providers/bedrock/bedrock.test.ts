@@ -1,7 +1,15 @@
 import { converseEvent, eventMessage } from '@fleetgate/fake-llm';
 import { describe, expect, it } from 'vitest';
 import type { GatewayError } from '../../errors.js';
-import { input, requestOf, runStream, sseData, testContext } from '../translator.test-support.js';
+import {
+  type ChunkJson,
+  choiceChunks,
+  input,
+  requestOf,
+  runStream,
+  sseData,
+  testContext,
+} from '../translator.test-support.js';
 import { createBedrockAdapter } from './bedrock-adapter.js';
 import { EventStreamDecoder, EventStreamError } from './event-stream.js';
 
@@ -214,12 +222,8 @@ describe('the AWS event stream', () => {
     const i = input('chat', { messages: [], stream: true });
     const whole = runStream(t, i, [frames], true);
     expect(whole.usage).toEqual({ promptTokens: 6, completionTokens: 3 });
-    const chunks = sseData(whole.text) as Array<Record<string, any>>;
-    expect(
-      chunks
-        .filter((c) => typeof c === 'object' && c['choices'].length > 0)
-        .map((c) => c['choices'][0].delta),
-    ).toEqual([
+    const chunks = sseData(whole.text);
+    expect(choiceChunks(whole.text).map((c) => c.delta)).toEqual([
       { role: 'assistant', content: '' },
       { content: 'Hel' },
       { content: 'lo' },
@@ -249,8 +253,8 @@ describe('the AWS event stream', () => {
       Buffer.concat([converseEvent('messageStart', { role: 'assistant' }), throttled]),
     ]);
     expect(out.failedStatus).toBe(429);
-    const last = sseData(out.text).at(-1) as { error: { type: string } };
-    expect(last.error.type).toBe('rate_limit_error');
+    const last = sseData(out.text).at(-1) as ChunkJson;
+    expect(last.error?.type).toBe('rate_limit_error');
   });
 });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { input, requestOf, runStream, sseData, testContext } from '../translator.test-support.js';
+import {
+  type ChunkJson,
+  choiceChunks,
+  input,
+  requestOf,
+  runStream,
+  sseData,
+  testContext,
+} from '../translator.test-support.js';
 import { createGeminiAdapter, createVertexAdapter, vertexUrls } from './google-adapter.js';
 
 const gemini = createGeminiAdapter(
@@ -185,20 +193,19 @@ describe('Gemini streams → OpenAI chunks', () => {
   it('emit role, content and tool-call deltas, the finish reason, then [DONE]; usage only when asked', () => {
     const plain = runStream(t, chat({ stream: true }), [Buffer.from(sse)]);
     expect(plain.usage).toEqual({ promptTokens: 8, completionTokens: 3 });
-    const chunks = sseData(plain.text) as Array<Record<string, any>>;
+    const chunks = sseData(plain.text);
+    const choices = choiceChunks(plain.text);
     expect(chunks.at(-1)).toBe('[DONE]');
-    expect(chunks[0]!['choices'][0].delta).toEqual({ role: 'assistant', content: '' });
-    expect(chunks[0]!['id']).toBe('chatcmpl-r1');
-    expect(chunks.slice(1, 3).map((c) => c['choices'][0].delta.content)).toEqual(['Hel', 'lo']);
-    expect(chunks[3]!['choices'][0].delta.tool_calls[0]).toMatchObject({
+    expect(choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
+    expect((chunks[0] as ChunkJson).id).toBe('chatcmpl-r1');
+    expect(choices.slice(1, 3).map((c) => c.delta.content)).toEqual(['Hel', 'lo']);
+    expect(choices[3]!.delta.tool_calls?.[0]).toMatchObject({
       index: 0,
       function: { name: 'f', arguments: '{"a":1}' },
     });
-    expect(chunks[4]!['choices'][0].finish_reason).toBe('tool_calls');
+    expect(choices[4]!.finish_reason).toBe('tool_calls');
     expect(plain.text).not.toContain('"usage"');
-    const withUsage = sseData(runStream(t, chat({ stream: true }), [Buffer.from(sse)], true).text) as Array<
-      Record<string, any>
-    >;
+    const withUsage = sseData(runStream(t, chat({ stream: true }), [Buffer.from(sse)], true).text);
     expect(withUsage.at(-2)).toMatchObject({
       choices: [],
       usage: { prompt_tokens: 8, completion_tokens: 3, total_tokens: 11 },
@@ -228,9 +235,9 @@ describe('Gemini streams → OpenAI chunks', () => {
       Buffer.from(`data: ${JSON.stringify(events[0])}\n\ndata: ${JSON.stringify(error)}\n\n`),
     ]);
     expect(out.failedStatus).toBe(429);
-    const last = sseData(out.text).at(-1) as { error: { type: string; message: string } };
-    expect(last.error.type).toBe('rate_limit_error');
-    expect(last.error.message).toContain('Resource exhausted');
+    const last = sseData(out.text).at(-1) as ChunkJson;
+    expect(last.error?.type).toBe('rate_limit_error');
+    expect(last.error?.message).toContain('Resource exhausted');
   });
 });
 
