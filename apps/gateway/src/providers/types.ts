@@ -63,6 +63,11 @@ export interface StreamTranslation {
   readonly usage: Usage | undefined;
   /** Set when the upstream ended the stream with an error event (a status as LiteLLM maps it). */
   readonly failedStatus?: number | undefined;
+  /**
+   * The event a stream cut short by the gateway (the upstream went away or went quiet) ends with,
+   * in the client's API; OpenAI's `data: {"error":…}` when absent.
+   */
+  cutEvent?(error: { status: number; message: string }): Buffer;
 }
 
 /** An upstream error, mapped the way LiteLLM maps it and rendered in the client's API. */

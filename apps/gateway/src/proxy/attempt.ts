@@ -192,6 +192,7 @@ function relay(
         return tracker.process(chunk);
       },
       flush: () => tracker.flush(),
+      cutEvent: tracker.cutEvent ? (error) => tracker.cutEvent!(error) : undefined,
       onEnd: (how) => {
         record.upstreamMs += performance.now() - streamStarted;
         if (how.kind === 'error') end(tracker.usage, failureOf(how.error), true);

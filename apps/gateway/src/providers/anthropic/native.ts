@@ -73,6 +73,13 @@ class NativeUsageWatcher implements StreamTranslation {
     return undefined;
   }
 
+  cutEvent(error: { status: number; message: string }): Buffer {
+    const type = error.status === 504 ? 'timeout_error' : 'api_error';
+    return Buffer.from(
+      `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message: error.message } })}\n\n`,
+    );
+  }
+
   private read(events: ReadonlyArray<{ event: string | undefined; data: string }>): void {
     for (const e of events) {
       if (e.event === 'error') this.failedStatus = 500;
