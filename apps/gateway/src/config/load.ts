@@ -265,6 +265,7 @@ function warnings(
 ): string[] {
   const out: string[] = [];
   const ignored = new Map<string, number>();
+  // Provider keys a deployment's provider does not read first: they stand in model_list, before other sections.
   const paths: ConfigPath[] = [];
   deployments.forEach((d, i) => {
     for (const key of d.ignoredParams) paths.push(['model_list', i, 'litellm_params', key]);
