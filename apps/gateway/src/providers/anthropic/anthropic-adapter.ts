@@ -1,5 +1,6 @@
 import { AdapterConfigError, type AdapterContext, firstSet } from '../adapter-context.js';
 import { apiBaseLabel } from '../common/api-base-label.js';
+import { jsonBody } from '../common/json.js';
 import { createScrubber } from '../common/scrub.js';
 import { baseHeaders } from '../openai/openai-compatible.js';
 import type { Endpoint, ProviderAdapter, Translator } from '../types.js';
@@ -43,7 +44,10 @@ export function createAnthropicAdapter(ctx: AdapterContext): ProviderAdapter {
     request: (input) => ({
       target,
       headers,
-      body: JSON.stringify(toAnthropicRequest(input.body, input.upstreamModel ?? defaultModel, input.stream)),
+      body: jsonBody(
+        toAnthropicRequest(input.body, input.upstreamModel ?? defaultModel, input.stream),
+        input.raw,
+      ),
     }),
     isStream: (contentType) => contentType.startsWith('text/event-stream'),
     decodeJson(body, input) {

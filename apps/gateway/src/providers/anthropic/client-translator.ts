@@ -1,3 +1,4 @@
+import { jsonBody } from '../common/json.js';
 import type { ProviderAdapter, TranslateInput, Translator } from '../types.js';
 import { toOpenAiChat } from './messages-request.js';
 import { anthropicErrorBody, OpenAiToAnthropicStream, toAnthropicMessage } from './messages-response.js';
@@ -26,7 +27,7 @@ function openAiInput(input: TranslateInput): TranslateInput {
   let converted = openAiInputs.get(input.body);
   if (!converted) {
     const body = toOpenAiChat(input.body);
-    converted = { endpoint: 'chat', body, raw: Buffer.from(JSON.stringify(body)), stream: input.stream };
+    converted = { endpoint: 'chat', body, raw: Buffer.from(jsonBody(body, input.raw)), stream: input.stream };
     openAiInputs.set(input.body, converted);
   }
   return input.upstreamModel === undefined ? converted : { ...converted, upstreamModel: input.upstreamModel };

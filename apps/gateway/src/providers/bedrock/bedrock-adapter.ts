@@ -1,6 +1,7 @@
 import { AdapterConfigError, type AdapterContext, firstSet } from '../adapter-context.js';
 import { SigV4Signer } from '../aws/sigv4.js';
 import { apiBaseLabel } from '../common/api-base-label.js';
+import { jsonBody } from '../common/json.js';
 import { createScrubber } from '../common/scrub.js';
 import { baseHeaders } from '../openai/openai-compatible.js';
 import type { Endpoint, ProviderAdapter, Translator, UpstreamTarget } from '../types.js';
@@ -76,7 +77,7 @@ export function createBedrockAdapter(ctx: AdapterContext): ProviderAdapter {
       const model = input.upstreamModel ?? modelId;
       const target =
         model === modelId ? (input.stream ? targets.stream : targets.plain) : targetFor(model, input.stream);
-      const body = JSON.stringify(toConverseRequest(input.body));
+      const body = jsonBody(toConverseRequest(input.body), input.raw);
       if (!signer) return { target, headers, body };
       const signed = signer.sign(
         {

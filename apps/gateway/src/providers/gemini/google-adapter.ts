@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors.js';
 import { AdapterConfigError, type AdapterContext, firstSet } from '../adapter-context.js';
 import { apiBaseLabel } from '../common/api-base-label.js';
+import { jsonBody } from '../common/json.js';
 import { createScrubber } from '../common/scrub.js';
 import { readGoogleCredentials } from '../google/credentials.js';
 import { type GoogleTokenSource, TokenExchangeError } from '../google/token-cache.js';
@@ -164,10 +165,10 @@ function createGoogleAdapter(spec: GoogleAdapterSpec): ProviderAdapter {
     if (input.endpoint === 'embeddings') {
       const body =
         spec.embedMethod === 'predict' ? toVertexPredict(input.body) : toBatchEmbed(input.body, model);
-      return { target: targetFor(model, spec.embedMethod), body: JSON.stringify(body) };
+      return { target: targetFor(model, spec.embedMethod), body: jsonBody(body, input.raw) };
     }
     const method = input.stream ? 'streamGenerateContent' : 'generateContent';
-    return { target: targetFor(model, method), body: JSON.stringify(toGeminiRequest(input.body)) };
+    return { target: targetFor(model, method), body: jsonBody(toGeminiRequest(input.body), input.raw) };
   };
 
   const translator: Translator = {

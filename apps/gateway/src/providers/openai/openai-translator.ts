@@ -1,5 +1,6 @@
 import { GatewayError } from '../../errors.js';
 import { SseUsageTracker, usageFromJson } from '../../proxy/usage.js';
+import { jsonBody } from '../common/json.js';
 import { mapFailure, parseErrorBody, plainMessage } from '../common/provider-errors.js';
 import type {
   DecodedError,
@@ -82,7 +83,7 @@ function encodeBody(
       include_usage: true,
     };
   }
-  return JSON.stringify(out);
+  return jsonBody(out, raw);
 }
 
 /**
