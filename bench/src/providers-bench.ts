@@ -58,6 +58,8 @@ interface Round {
 
 export interface ProvidersBenchResult {
   readonly options: Omit<ProvidersBenchOptions, 'log'>;
+  /** The gateway's CPU while idle, µs per second. */
+  readonly idlePerS: number;
   readonly rounds: Record<TargetKey, Round[]>;
   readonly burst: {
     readonly requests: number;
@@ -131,13 +133,21 @@ export async function runProvidersBench(options: ProvidersBenchOptions): Promise
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
     for (const t of TARGETS)
       await smoke(`${gateway.url}/v1/chat/completions`, locustBody(undefined, t.key), headers);
-    options.log(`fake-llm ${fake.url} (pid ${fake.pid}), Fleetgate ${gateway.url} (pid ${gateway.pid})`);
+    // The gateway's own CPU while idle (timers, heartbeats), subtracted from each interval so a
+    // round slowed by a busy machine is not charged for the time it took.
+    const idle0 = treeCpuMicros(gateway.pid);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idlePerS = (treeCpuMicros(gateway.pid) - idle0) / 3;
+    options.log(
+      `fake-llm ${fake.url} (pid ${fake.pid}), Fleetgate ${gateway.url} (pid ${gateway.pid}), idle ${fmt(idlePerS / 1000, 1)} CPU-ms/s`,
+    );
     const rounds = { openai: [], vertex: [], anthropic: [] } as Record<TargetKey, Round[]>;
     // Round 0 warms the JIT on every path and is not recorded: the first target measured would pay for it.
     for (let r = 0; r <= options.rounds; r++) {
       for (const t of TARGETS) {
         let cpu0 = 0;
         let cpu = 0;
+        let t0 = 0;
         const load = await runLoadInChild(
           {
             url: `${gateway.url}/v1/chat/completions`,
@@ -152,9 +162,11 @@ export async function runProvidersBench(options: ProvidersBenchOptions): Promise
           {
             onStart: () => {
               cpu0 = treeCpuMicros(gateway.pid);
+              t0 = performance.now();
             },
             onEnd: () => {
-              cpu = treeCpuMicros(gateway.pid) - cpu0;
+              const seconds = (performance.now() - t0) / 1000;
+              cpu = treeCpuMicros(gateway.pid) - cpu0 - idlePerS * seconds;
             },
           },
         );
@@ -171,7 +183,7 @@ export async function runProvidersBench(options: ProvidersBenchOptions): Promise
       `  token refresh: ${burst.requests} requests at once → ${burst.exchanges} exchange(s), ${burst.ok} answered 200`,
     );
     const { log: _log, ...rest } = options;
-    return { options: rest, rounds, burst };
+    return { options: rest, idlePerS, rounds, burst };
   } finally {
     for (const p of started.reverse()) await p.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -226,6 +238,8 @@ export function providersReport(result: ProvidersBenchResult): string {
   const b = result.burst;
   return [
     `### Gateway CPU per request by provider (closed loop, ${options.connections} connections, ${options.durationS} s × ${options.rounds} rounds)`,
+    '',
+    `CPU of the gateway process over each measured interval, less its idle CPU (${fmt(result.idlePerS / 1000, 1)} ms/s, measured first), ÷ requests answered.`,
     '',
     mdTable(
       [

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { treeCpuMicros } from './cpu.js';
+import { locustBody } from './payload.js';
 import {
   BENCH_DIST,
   FAKE_LLM_MAIN,
@@ -44,6 +45,10 @@ export interface Scenario2Options {
   readonly durationS: number;
   readonly latencyMs: number;
   readonly replicas: number;
+  /** Requests per replica to the warmup group before the measured run. */
+  readonly warmup: number;
+  /** Seconds of the full rate to the warmup group right before the measured run (steady state first). */
+  readonly preludeS: number;
   readonly log: (line: string) => void;
 }
 
@@ -111,7 +116,11 @@ function serviceAccount(dir: string, tokenUri: string): string {
   return file;
 }
 
-/** The seed's scenario-2 config, changed only where the document says to point it at an endpoint. */
+/**
+ * The seed's scenario-2 config, changed only where the document says to point it at an endpoint,
+ * plus a `warmup` group (a third Vertex deployment on its own path, no limit) that warms each
+ * replica's JIT before the measured run without touching the two deployments' windows.
+ */
 function seedConfig(fake: string, credentials: string): string {
   const seed = readFileSync(join(ROOT, 'test/fixtures/seed-gemini-vision.yaml'), 'utf8');
   return `${seed
@@ -126,6 +135,22 @@ function seedConfig(fake: string, credentials: string): string {
 fleetgate_settings:
   redis_namespace: scenario2-${randomUUID().slice(0, 8)}
 `;
+}
+
+/** `n` requests to the warmup group, 8 at a time. */
+async function warm(url: string, n: number): Promise<void> {
+  let left = n;
+  const worker = async () => {
+    while (left-- > 0) {
+      const res = await request(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: locustBody(undefined, 'warmup'),
+      });
+      await res.body.dump();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 function runLoadChild(args: string[]): Promise<Scenario2LoadResult> {
@@ -182,9 +207,15 @@ export async function runScenario2(options: Scenario2Options): Promise<Scenario2
     options.log(
       `fake-llm ${fake.url} (pid ${fake.pid}, ${options.latencyMs} ms, /dep-a and /dep-b at ${RPM} RPM), Redis ${redisUrl}, ${gateways.length} replicas: ${gateways.map((g) => g.url).join(' ')}`,
     );
-    options.log(`offering ${options.rate} req/s (${options.rate * 60}/min) for ${options.durationS} s …`);
+    options.log(`warming each replica up with ${options.warmup} requests …`);
+    await Promise.all(gateways.map((g) => warm(g.url, options.warmup)));
+    options.log(
+      `offering ${options.rate} req/s (${options.rate * 60}/min): ${options.preludeS} s to the warmup group (not measured), then ${options.durationS} s to gemini-vision …`,
+    );
     const cpu0 = { g: gateways.map((g) => treeCpuMicros(g.pid)), f: treeCpuMicros(fake.pid) };
     const load = await runLoadChild([
+      '--prelude-s',
+      String(options.preludeS),
       '--targets',
       gateways.map((g) => g.url).join(','),
       '--model',
@@ -202,7 +233,10 @@ export async function runScenario2(options: Scenario2Options): Promise<Scenario2
       options: rest,
       load,
       fake: stats,
-      cpu: { gateways: gatewayCpu / load.sent, fake: fakeCpu / load.sent },
+      cpu: {
+        gateways: gatewayCpu / (load.sent + load.preludeSent),
+        fake: fakeCpu / (load.sent + load.preludeSent),
+      },
     };
   } finally {
     for (const p of started.reverse()) await p.stop();
@@ -296,6 +330,8 @@ if (isMain(import.meta.url)) {
       duration: { type: 'string', default: '75' },
       'latency-ms': { type: 'string', default: '20' },
       replicas: { type: 'string', default: '4' },
+      warmup: { type: 'string', default: '1500' },
+      prelude: { type: 'string', default: '5' },
     },
   });
   const result = await runScenario2({
@@ -303,6 +339,8 @@ if (isMain(import.meta.url)) {
     durationS: Number(values.duration),
     latencyMs: Number(values['latency-ms']),
     replicas: Number(values.replicas),
+    warmup: Number(values.warmup),
+    preludeS: Number(values.prelude),
     log: (line) => console.log(line),
   });
   console.log(`\n${scenario2Report(result)}`);

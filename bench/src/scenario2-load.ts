@@ -18,10 +18,18 @@ export interface Scenario2LoadOptions {
   readonly rate: number;
   readonly durationS: number;
   readonly apiKey: string;
+  /**
+   * Seconds of the same load to `preludeModel` first, not recorded: the generator's connections to
+   * the replicas open and every process reaches its steady state before the measured run starts.
+   */
+  readonly preludeS: number;
+  readonly preludeModel: string;
 }
 
 export interface Scenario2LoadResult {
   readonly sent: number;
+  /** Requests of the prelude (to the warmup group, not measured). */
+  readonly preludeSent: number;
   /** Answers by status (or network error code). */
   readonly byStatus: Record<string, number>;
   /** The most 200s completed in any 60 s window, and when that window started (s from the first send). */
@@ -49,6 +57,42 @@ export function busiestWindow(sorted: readonly number[], windowMs: number): { co
   return best;
 }
 
+/** The prelude: the same rate to another model, answers awaited and dropped. */
+async function prelude(
+  o: Scenario2LoadOptions,
+  pools: Pool[],
+  headers: Record<string, string>,
+): Promise<number> {
+  const t0 = performance.now();
+  const total = Math.round(o.rate * o.preludeS);
+  const interval = 1000 / o.rate;
+  const pending: Array<Promise<unknown>> = [];
+  let n = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      while (n < total && t0 + n * interval <= performance.now()) {
+        const pool = pools[n++ % pools.length]!;
+        pending.push(
+          pool
+            .request({
+              path: '/v1/chat/completions',
+              method: 'POST',
+              headers,
+              body: locustBody(undefined, o.preludeModel),
+            })
+            .then((res) => res.body.dump({ limit: 1 << 20 }))
+            .catch(() => undefined),
+        );
+      }
+      if (n >= total) return resolve();
+      setTimeout(tick, Math.max(0, Math.floor(t0 + n * interval - performance.now())));
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  return n;
+}
+
 export async function runScenario2Load(o: Scenario2LoadOptions): Promise<Scenario2LoadResult> {
   const pools = o.targets.map(
     (t) =>
@@ -67,6 +111,7 @@ export async function runScenario2Load(o: Scenario2LoadOptions): Promise<Scenari
   const lag = new Samples();
   const seconds = Math.ceil(o.durationS) + 31;
   const perSecond = Array.from({ length: seconds }, () => ({ ok: 0, limited: 0 }));
+  const preludeSent = o.preludeS > 0 ? await prelude(o, pools, headers) : 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const total = Math.round(o.rate * o.durationS);
@@ -123,6 +168,7 @@ export async function runScenario2Load(o: Scenario2LoadOptions): Promise<Scenari
   const lastSecond = perSecond.findLastIndex((s) => s.ok + s.limited > 0);
   return {
     sent: n,
+    preludeSent,
     byStatus,
     busiestMinute: { ok: busiest.count, fromS: busiest.from / 1000 },
     perSecond: perSecond.slice(0, lastSecond + 1),
@@ -141,6 +187,8 @@ if (isMain(import.meta.url)) {
       model: { type: 'string', default: 'gemini-vision' },
       rate: { type: 'string', default: '500' },
       duration: { type: 'string', default: '75' },
+      'prelude-s': { type: 'string', default: '0' },
+      'prelude-model': { type: 'string', default: 'warmup' },
     },
   });
   const result = await runScenario2Load({
@@ -149,6 +197,8 @@ if (isMain(import.meta.url)) {
     rate: Number(values.rate),
     durationS: Number(values.duration),
     apiKey: process.env['API_KEY'] ?? 'sk-1234',
+    preludeS: Number(values['prelude-s']),
+    preludeModel: values['prelude-model'],
   });
   if (process.send) {
     process.send({ type: 'result', result });
