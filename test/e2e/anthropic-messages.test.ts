@@ -82,6 +82,17 @@ describe('POST /v1/messages with the Anthropic SDK', () => {
     expect(JSON.stringify(seen)).not.toContain(MASTER);
   });
 
+  it("forwards the SDK's beta header to an Anthropic deployment", async () => {
+    await client.beta.messages.create({
+      model: 'claude',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hi' }],
+      betas: ['prompt-caching-2024-07-31'],
+    });
+    const seen = (await fake.stats()).last.at(-1)!;
+    expect(seen.headers['anthropic-beta']).toBe('prompt-caching-2024-07-31');
+  });
+
   it('streams from an Anthropic deployment, events passed through', async () => {
     const stream = client.messages.stream({
       model: 'claude',

@@ -167,7 +167,8 @@ describe('when the token endpoint refuses the grant', () => {
     expect((await fake.stats()).oauth.exchanges).toBe(2);
     // Nothing secret in what the client saw, nor in any log line (tokens, keys, signed grants).
     expect(e.message).not.toMatch(/PRIVATE KEY|ya29\.|assertion/);
+    // Log lines are written in batches: wait for the request's.
+    await expect.poll(() => fresh.lines.some((l) => l.includes('"error":"upstream_auth_error"'))).toBe(true);
     expect([...gateway.lines, ...fresh.lines].join('\n')).not.toMatch(/PRIVATE KEY|ya29\.|eyJhbGciOi/);
-    expect(fresh.lines.some((l) => l.includes('"error":"upstream_auth_error"'))).toBe(true);
   });
 });

@@ -43,6 +43,8 @@ export interface TranslateInput {
   readonly stream: boolean;
   /** The model to ask upstream for; undefined means the deployment's own (wildcard deployments pass the client's). */
   readonly upstreamModel?: string | undefined;
+  /** Client headers a client API forwards to deployments of its own API (Anthropic's `anthropic-beta`). */
+  readonly clientHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A successful non-stream answer, in the client's API. */

@@ -13,4 +13,6 @@ export interface ClientApi {
   check(body: Record<string, unknown>): { readonly model: string; readonly stream: boolean };
   /** The translator for a deployment: the body in this API to its upstream and the answer back. */
   translatorOf(adapter: ProviderAdapter): Translator;
+  /** Request headers (lower case) handed to the translator, for deployments that speak this API. */
+  readonly forwardHeaders?: readonly string[];
 }

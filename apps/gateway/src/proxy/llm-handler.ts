@@ -85,6 +85,7 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
       stream: shape.stream,
       clientWantsUsage: client !== undefined || streamOptions?.include_usage === true,
       translatorOf: client?.translatorOf,
+      clientHeaders: client?.forwardHeaders && forwardedHeaders(client.forwardHeaders, header),
       tokens: estimateTokens(raw.length, body),
       leaseId: `${deps.replicaId}:${++leaseSeq}`,
       signal: clientGoneSignal(c),
@@ -136,6 +137,19 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
 }
 
 const asTarget = (model: string): FallbackTarget => ({ model, overrides: undefined });
+
+/** The headers of `names` the client sent, or undefined when it sent none of them. */
+function forwardedHeaders(
+  names: readonly string[],
+  header: (name: string) => string | undefined,
+): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const name of names) {
+    const v = header(name);
+    if (v !== undefined) (out ??= {})[name] = v;
+  }
+  return out;
+}
 
 /**
  * The request's own `fallbacks` must each name a model this gateway serves: a 400 naming the one that

@@ -14,6 +14,8 @@ const ANTHROPIC_MESSAGES: ClientApi = {
   route: 'messages',
   check: checkMessagesRequest,
   translatorOf: anthropicClientTranslator,
+  // Beta features (prompt caching, long context, …) are asked for by header; Anthropic deployments get it.
+  forwardHeaders: ['anthropic-beta'],
 };
 
 /**

@@ -356,6 +356,15 @@ describe('Anthropic clients to an Anthropic deployment', () => {
     expect(s.usage).toEqual({ promptTokens: 10, completionTokens: 7 });
   });
 
+  it("forward the client's anthropic-beta header, and only to Anthropic", () => {
+    const raw = Buffer.from('{"model":"a","max_tokens":5,"messages":[]}');
+    const i = { endpoint: 'chat' as const, body: JSON.parse(raw.toString()), raw, stream: false };
+    expect(requestOf(native, i).headers['anthropic-beta']).toBeUndefined();
+    const beta = { ...i, clientHeaders: { 'anthropic-beta': 'prompt-caching-2024-07-31' } };
+    expect(requestOf(native, beta).headers['anthropic-beta']).toBe('prompt-caching-2024-07-31');
+    expect(requestOf(native, i).headers['anthropic-beta']).toBeUndefined();
+  });
+
   it("pass errors through in Anthropic's shape", () => {
     const e = native.decodeError(
       429,

@@ -17,11 +17,12 @@ export function createNativeAnthropicTranslator(o: {
 }): Translator {
   const modelJson = Buffer.from(JSON.stringify(o.upstreamModel));
   return {
-    request: (input) => ({
-      target: o.target,
-      headers: o.headers,
-      body: spliceModel(input, o.upstreamModel, modelJson),
-    }),
+    request: (input) => {
+      // Beta features (prompt caching, long context, …) are asked for by header.
+      const beta = input.clientHeaders?.['anthropic-beta'];
+      const headers = beta === undefined ? o.headers : { ...o.headers, 'anthropic-beta': beta };
+      return { target: o.target, headers, body: spliceModel(input, o.upstreamModel, modelJson) };
+    },
     isStream: (contentType) => contentType.startsWith('text/event-stream'),
     decodeJson: (body) => ({ body, contentType: 'application/json', usage: usageOf(lastUsage(body)) }),
     createStream: () => new NativeUsageWatcher(),
