@@ -146,7 +146,9 @@ function forwardedHeaders(
   let out: Record<string, string> | undefined;
   for (const name of names) {
     const v = header(name);
-    if (v !== undefined) (out ??= {})[name] = v;
+    if (v === undefined) continue;
+    out ??= {};
+    out[name] = v;
   }
   return out;
 }
