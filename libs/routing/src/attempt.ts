@@ -17,15 +17,13 @@ export interface AttemptFailure {
 }
 
 /**
- * Worth another deployment: rate limits (429), timeouts (408 and our own), server errors (5xx),
- * connection failures, and refused credentials (401: each deployment has its own — LiteLLM's router
- * retries an AuthenticationError while the group has other deployments). A 400, 403, 404 or 422
- * would fail the same way elsewhere: returned at once.
+ * Worth another deployment: rate limits (429), timeouts (408 and our own), server errors (5xx) and
+ * connection failures. A 400, 401, 403, 404 or 422 would fail the same way elsewhere: returned at once.
  */
 export function isRetryable(failure: AttemptFailure): boolean {
   if (failure.kind !== 'http') return true;
   const s = failure.status ?? 0;
-  return s === 429 || s === 408 || s === 401 || s >= 500;
+  return s === 429 || s === 408 || s >= 500;
 }
 
 /**

@@ -75,9 +75,9 @@ describe('decideCooldown (LiteLLM defaults)', () => {
 });
 
 describe('isRetryable', () => {
-  it('retries rate limits, timeouts, server errors, refused credentials and connection failures, nothing else', () => {
-    for (const s of [429, 408, 401, 500, 502, 503, 504]) expect(isRetryable(http(s))).toBe(true);
-    for (const s of [400, 403, 404, 422]) expect(isRetryable(http(s))).toBe(false);
+  it('retries rate limits, timeouts, server errors and connection failures, nothing else', () => {
+    for (const s of [429, 408, 500, 502, 503, 504]) expect(isRetryable(http(s))).toBe(true);
+    for (const s of [400, 401, 403, 404, 422]) expect(isRetryable(http(s))).toBe(false);
     expect(isRetryable({ kind: 'connect' })).toBe(true);
     expect(isRetryable({ kind: 'timeout' })).toBe(true);
   });

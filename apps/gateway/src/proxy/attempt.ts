@@ -114,7 +114,7 @@ export async function attempt(
   } catch (error) {
     record.upstreamMs += performance.now() - started;
     if (error instanceof GatewayError && error.status === 400) return refuse(error, end);
-    return networkFailure(upstreamFailure(error, timeoutMs), end);
+    return networkFailure(upstreamFailure(error, timeoutMs), end, deps, deployment);
   }
   const status = response.statusCode;
   record.upstreamStatus = status;
@@ -128,7 +128,7 @@ export async function attempt(
     body = Buffer.from(await response.body.arrayBuffer());
   } catch (error) {
     record.upstreamMs += performance.now() - started;
-    return networkFailure(upstreamFailure(error, timeoutMs), end);
+    return networkFailure(upstreamFailure(error, timeoutMs), end, deps, deployment);
   }
   record.upstreamMs += performance.now() - started;
   if (status < 400) return decodeSuccess(translator, input, status, body, end);
@@ -150,7 +150,20 @@ export async function attempt(
     body: decoded.body,
     code: decoded.code,
   };
-  return isRetryable(failure) ? { kind: 'retryable', failure, answer } : { kind: 'answer', answer, failure };
+  return worthAnother(deps, deployment, failure)
+    ? { kind: 'retryable', failure, answer }
+    : { kind: 'answer', answer, failure };
+}
+
+/**
+ * Whether another deployment may do better: routing's rule, and also refused credentials when the
+ * group has another deployment — each has its own, and LiteLLM's router retries an
+ * AuthenticationError while the group has healthy deployments (the refused one is cooled down at
+ * once, so a group of one answers the 401 without a pointless retry).
+ */
+function worthAnother(deps: ProxyDeps, deployment: Deployment, failure: AttemptFailure): boolean {
+  if (isRetryable(failure)) return true;
+  return failure.status === 401 && (deps.config.groups.get(deployment.modelGroup)?.length ?? 1) > 1;
 }
 
 /** The upstream call's timeout: the request's own, else the deployment's (its stream timeout for streams). */
@@ -251,14 +264,19 @@ function unservedEndpoint(deployment: Deployment): GatewayError {
   );
 }
 
-function networkFailure(error: GatewayError, end: AttemptEnd): AttemptResult {
+function networkFailure(
+  error: GatewayError,
+  end: AttemptEnd,
+  deps: ProxyDeps,
+  deployment: Deployment,
+): AttemptResult {
   if (error.code === 'client_closed') {
     end(undefined, undefined, false);
     throw error;
   }
   const failure = failureOf(error);
   end(undefined, failure, true);
-  return isRetryable(failure)
+  return worthAnother(deps, deployment, failure)
     ? { kind: 'retryable', failure, error }
     : { kind: 'answer', failure, answer: errorAnswer(error) };
 }
