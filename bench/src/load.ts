@@ -32,6 +32,8 @@ export interface LoadOptions {
   readonly durationS: number;
   readonly warmupS: number;
   readonly apiKey: string;
+  /** The `model` the payload asks for; @default the locustfile's */
+  readonly model?: string | undefined;
 }
 
 export interface LoadResult {
@@ -81,7 +83,12 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
   /** One request; resolves to the status, or to an error code for a network failure. */
   const send = async (): Promise<string> => {
     try {
-      const res = await pool.request({ path, method: 'POST', headers, body: locustBody() });
+      const res = await pool.request({
+        path,
+        method: 'POST',
+        headers,
+        body: locustBody(undefined, options.model),
+      });
       await res.body.dump({ limit: 1 << 20 });
       return String(res.statusCode);
     } catch (error) {
@@ -260,6 +267,7 @@ function toArgs(o: LoadOptions): string[] {
     String(o.durationS),
     '--warmup',
     String(o.warmupS),
+    ...(o.model ? ['--model', o.model] : []),
   ];
 }
 
@@ -304,6 +312,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
       rate: { type: 'string', default: '500' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
+      model: { type: 'string' },
     },
   });
   if (!values.url) throw new Error('--url is required');
@@ -321,6 +330,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     durationS: num('duration', values.duration),
     warmupS: Number(values.warmup) >= 0 ? Number(values.warmup) : 2,
     apiKey: process.env['API_KEY'] ?? 'sk-1234',
+    model: values.model,
   };
 }
 

@@ -28,9 +28,9 @@ export function locustPayload(uuid: string = randomUUID()) {
  * its default separators (`", "` and `": "`). The content is plain ASCII with no character JSON has
  * to escape, so it is spliced in as is (checked against `JSON.stringify` in `selfCheck`).
  */
-export function locustBody(uuid: string = randomUUID()): string {
+export function locustBody(uuid: string = randomUUID(), model: string = LOCUST_MODEL): string {
   return (
-    `{"model": "${LOCUST_MODEL}", "messages": [{"role": "user", "content": "` +
+    `{"model": ${JSON.stringify(model)}, "messages": [{"role": "user", "content": "` +
     locustContent(uuid) +
     `"}], "user": "${LOCUST_USER}"}`
   );

@@ -43,10 +43,19 @@ describe('fleetgate command line', () => {
       code: 2,
       lines: [`fleetgate: ${file}:5 model_list[0].litellm_params.tpm: must be 1 or more`],
     });
+    const cohere = writeConfig(
+      'model_list:\n  - model_name: m\n    litellm_params:\n      model: cohere/command-r\n',
+    );
+    const notYet = await runGatewayCli(['--config', cohere]);
+    expect(notYet.code).toBe(2);
+    expect(notYet.lines[0]).toMatch(
+      /:4 model_list\[0\]\.litellm_params\.model: provider "cohere" is not supported by Fleetgate yet/,
+    );
+    // The seed's Vertex AI config loads once its credentials file exists; without it, startup names the file.
     const vertex = await runGatewayCli(['--config', fixture('seed-gemini-vision.yaml')]);
     expect(vertex.code).toBe(2);
     expect(vertex.lines[0]).toMatch(
-      /seed-gemini-vision\.yaml:4 model_list\[0\]\.litellm_params\.model: provider "vertex_ai" is not supported by Fleetgate yet/,
+      /seed-gemini-vision\.yaml:8 model_list\[0\]\.litellm_params\.vertex_credentials: cannot read the credentials file \/etc\/secrets\/adroit_crow\.json \(ENOENT\)/,
     );
   });
 

@@ -147,7 +147,7 @@ describe('/metrics after a known sequence of requests', () => {
   it('the sequence went as planned', () => {
     expect(statuses).toEqual({
       '429 rate_limited': 1,
-      '401 upstream_error': 1,
+      '401 upstream_auth_error': 1,
       '429 no_deployment_available': 1,
       '400 model_not_found': 1,
     });

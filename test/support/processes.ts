@@ -132,7 +132,9 @@ export interface FakeStats {
   accepted: Record<string, number[]>;
   aborted: number;
   inFlight: number;
-  last: Array<{ path: string; headers: Record<string, string>; body: unknown }>;
+  last: Array<{ path: string; query: string; headers: Record<string, string>; body: unknown }>;
+  oauth: { exchanges: number; issued: number; refused: number };
+  models: Record<string, number>;
 }
 
 /** Starts apps/fake-llm on a free port with the given CLI flags. */

@@ -3,9 +3,22 @@ import { CliError, parseCliArgs } from './cli-args.js';
 
 describe('parseCliArgs', () => {
   it('defaults to 127.0.0.1:8080, or $PORT', () => {
-    expect(parseCliArgs([])).toEqual({ help: false, port: 8080, host: '127.0.0.1', options: {} });
+    expect(parseCliArgs([])).toEqual({
+      help: false,
+      port: 8080,
+      host: '127.0.0.1',
+      options: {},
+      oauthKeyFiles: [],
+    });
     expect(parseCliArgs([], { PORT: '9000' }).port).toBe(9000);
     expect(parseCliArgs(['--port', '0'], { PORT: '9000' }).port).toBe(0);
+  });
+
+  it('collects --oauth-key files for main to read, and checks --token-ttl-s', () => {
+    const config = parseCliArgs(['--oauth-key', 'a.json', '--oauth-key', 'b.pem', '--token-ttl-s', '60']);
+    expect(config.oauthKeyFiles).toEqual(['a.json', 'b.pem']);
+    expect(config.options.tokenTtlS).toBe(60);
+    expect(() => parseCliArgs(['--token-ttl-s', '0'])).toThrow(/--token-ttl-s must be a number of seconds/);
   });
 
   it('maps every flag to its option', () => {

@@ -5,6 +5,7 @@ import {
   knobError,
   type QuotaRule,
   quotaWindowError,
+  tokenTtlError,
 } from './options.js';
 
 /** What `fake-llm` was asked to do. */
@@ -13,6 +14,8 @@ export interface CliConfig {
   port: number;
   host: string;
   options: FakeLlmOptions;
+  /** `--oauth-key` files, read by main (a PEM public key or a service-account JSON key file each). */
+  oauthKeyFiles: string[];
 }
 
 /** A bad command line; main prints the message and exits 2. */
@@ -38,6 +41,9 @@ A fake OpenAI / Anthropic / Gemini upstream for tests and benchmarks.
   --rpm PREFIX=N         rolling-window quota for paths starting with PREFIX (repeatable)
   --quota-window-ms N    quota window (default: 60000)
   --model ID             model listed by GET /models (repeatable; default: fake-model)
+  --oauth-key FILE       service account whose JWT grants POST …/token accepts: a PEM public key
+                         or the account's JSON key file (repeatable); Vertex routes then need a token
+  --token-ttl-s N        lifetime of issued tokens in seconds (default: 3600)
   -h, --help             show this help
 `;
 
@@ -62,6 +68,8 @@ const FLAGS = {
   rpm: { type: 'string', multiple: true },
   'quota-window-ms': STRING,
   model: { type: 'string', multiple: true },
+  'oauth-key': { type: 'string', multiple: true },
+  'token-ttl-s': STRING,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -136,9 +144,23 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
   }
   const models = values['model'];
   if (Array.isArray(models)) options.models = models;
+  const ttlRaw = values['token-ttl-s'];
+  if (typeof ttlRaw === 'string') {
+    const ttl = numberFlag('token-ttl-s', ttlRaw);
+    const error = tokenTtlError(ttl);
+    if (error) throw new CliError(`--token-ttl-s ${error}, got "${ttlRaw}"`);
+    options.tokenTtlS = ttl;
+  }
+  const keyFiles = values['oauth-key'];
   const portFlag = values['port'];
   const port =
     typeof portFlag === 'string' ? portOf(portFlag, 'port') : portOf(env['PORT'], 'port (from $PORT)');
   const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
-  return { help: values['help'] === true, port, host, options };
+  return {
+    help: values['help'] === true,
+    port,
+    host,
+    options,
+    oauthKeyFiles: Array.isArray(keyFiles) ? keyFiles : [],
+  };
 }

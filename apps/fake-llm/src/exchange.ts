@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { errorJson } from './errors.js';
+import { type Dialect, errorResponse } from './dialects.js';
 import type { StatsRecorder } from './stats.js';
 
 /**
@@ -35,8 +35,16 @@ export class Exchange {
     this.res.end(json);
   }
 
-  error(status: number, message: string, code: string | null, headers?: OutgoingHttpHeaders): void {
-    this.json(status, errorJson(status, message, code), headers);
+  /** An error in the shape of `dialect` (OpenAI's by default). */
+  error(
+    status: number,
+    message: string,
+    code: string | null,
+    headers?: OutgoingHttpHeaders,
+    dialect: Dialect = 'openai',
+  ): void {
+    const e = errorResponse(dialect, status, message, code);
+    this.json(status, e.json, { ...e.headers, ...headers });
   }
 
   /** Never answers; the socket stays open until the client or close() ends it. */

@@ -1,3 +1,4 @@
+import { embeddingOf } from './embeddings.js';
 import type { Reply, ReplyContext, StreamReply } from './reply.js';
 import { SSE } from './reply.js';
 import {
@@ -10,7 +11,7 @@ import {
   tokenPiece,
 } from './tokens.js';
 
-/** The model named in a Gemini / Vertex path: `…/models/<model>:generateContent`. */
+/** The model named in a Gemini / Vertex path: `…/models/<model>:generateContent` (`:predict`, …). */
 export function geminiModelOf(path: string): string {
   const colon = path.lastIndexOf(':');
   const slash = path.lastIndexOf('/', colon);
@@ -82,4 +83,45 @@ export function streamGenerateContent(body: Record<string, unknown>, ctx: ReplyC
   }
   if (sse) return { kind: 'stream', contentType: SSE, lead: '', chunks, tail: '' };
   return { kind: 'stream', contentType: 'application/json', lead: '', chunks, tail: ']' };
+}
+
+const textsOf = (items: unknown, pick: (item: Record<string, unknown>) => unknown): string[] =>
+  Array.isArray(items)
+    ? items.map((item) => {
+        const v =
+          item !== null && typeof item === 'object' ? pick(item as Record<string, unknown>) : undefined;
+        return typeof v === 'string' ? v : '';
+      })
+    : [];
+
+function dimensionsOf(requested: unknown, ctx: ReplyContext): number {
+  return typeof requested === 'number' && Number.isInteger(requested) && requested > 0 && requested <= 65_536
+    ? requested
+    : ctx.behaviour.embeddingDimensions;
+}
+
+/** `POST …:predict` for Vertex AI text embedding models: `instances[].content` → `predictions[].embeddings`. */
+export function vertexPredict(body: Record<string, unknown>, ctx: ReplyContext): Reply {
+  const params = body['parameters'] as Record<string, unknown> | undefined;
+  const dimensions = dimensionsOf(params?.['outputDimensionality'], ctx);
+  const predictions = textsOf(body['instances'], (i) => i['content']).map((text) => ({
+    embeddings: {
+      values: Array.from(embeddingOf(text, dimensions)),
+      statistics: { token_count: estimateTokens(text.length), truncated: false },
+    },
+  }));
+  return { kind: 'json', json: JSON.stringify({ predictions }) };
+}
+
+/** `POST …:batchEmbedContents` (Google AI Studio): `requests[].content.parts[].text` → `embeddings[].values`. */
+export function batchEmbedContents(body: Record<string, unknown>, ctx: ReplyContext): Reply {
+  const requests = Array.isArray(body['requests'])
+    ? (body['requests'] as Array<Record<string, unknown>>)
+    : [];
+  const embeddings = requests.map((r) => {
+    const parts = (r['content'] as { parts?: Array<{ text?: unknown }> } | undefined)?.parts ?? [];
+    const text = parts.map((p) => (typeof p.text === 'string' ? p.text : '')).join('');
+    return { values: Array.from(embeddingOf(text, dimensionsOf(r['outputDimensionality'], ctx))) };
+  });
+  return { kind: 'json', json: JSON.stringify({ embeddings }) };
 }

@@ -1,5 +1,6 @@
 export type { BehaviourDescription } from './behaviour-table.js';
 export type { ConfigDescription } from './core.js';
+export { converseEvent, eventMessage } from './event-stream.js';
 export {
   type Behaviour,
   ConfigError,

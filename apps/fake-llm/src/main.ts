@@ -1,7 +1,27 @@
 #!/usr/bin/env node
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CliError, parseCliArgs, USAGE } from './cli-args.js';
 import { ConfigError } from './options.js';
 import { createFakeLlm } from './server.js';
+
+/** The public key PEM in `file`: a PEM key (public or private), or a service-account JSON key file's. */
+function publicKeyFrom(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    die(`--oauth-key ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, 2);
+  }
+  try {
+    const pem = text.trim().startsWith('{')
+      ? String((JSON.parse(text) as { private_key?: unknown }).private_key)
+      : text;
+    return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    die(`--oauth-key ${file}: not a PEM key or a service-account key file`, 2);
+  }
+}
 
 /** Bad usage exits 2, like most CLIs, so scripts can tell it from a runtime failure (1). */
 function die(message: string, code: number): never {
@@ -23,6 +43,8 @@ async function main(): Promise<void> {
   }
   let fake: ReturnType<typeof createFakeLlm>;
   try {
+    if (config.oauthKeyFiles.length > 0)
+      config.options.oauthPublicKeys = config.oauthKeyFiles.map(publicKeyFrom);
     fake = createFakeLlm(config.options);
   } catch (error) {
     if (error instanceof ConfigError) die(error.message, 2);

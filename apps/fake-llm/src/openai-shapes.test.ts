@@ -124,7 +124,6 @@ describe('chat completions', () => {
   it('matches chat by path suffix under any prefix', async () => {
     for (const path of [
       '/chat/completions',
-      '/openai/deployments/x/chat/completions',
       '/v1/projects/p/locations/l/publishers/google/models/m/chat/completions',
     ]) {
       const body = await json(await post(path, { messages: [] }));

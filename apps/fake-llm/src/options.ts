@@ -1,3 +1,5 @@
+import { createPublicKey } from 'node:crypto';
+
 /**
  * How the fake upstream behaves. Every knob can be set at construction, by CLI flag, and at run time
  * (globally or for one path prefix) through `configure()` / `POST /__control`.
@@ -89,6 +91,17 @@ export interface FakeLlmOptions extends Partial<Behaviour> {
    * @default ['fake-model']
    */
   models?: string[];
+  /**
+   * PEM public keys of the service accounts whose JWT grants `POST …/token` accepts. With any, the
+   * Vertex-shaped routes require a bearer token the fake issued.
+   * @default [] (no token required)
+   */
+  oauthPublicKeys?: string[];
+  /**
+   * Lifetime of issued access tokens, in seconds (`expires_in`).
+   * @default 3600
+   */
+  tokenTtlS?: number;
 }
 
 /**
@@ -102,6 +115,12 @@ export type ConfigurePatch = Partial<Behaviour> & {
   clear?: boolean;
   quotas?: QuotaRule[];
   quotaWindowMs?: number;
+  /** Replaces the accepted service-account keys (global). */
+  oauthPublicKeys?: string[];
+  /** Lifetime of tokens issued from now on, in seconds (global). */
+  tokenTtlS?: number;
+  /** Forgets every issued token, so the next call with one is a 401 (global). */
+  revokeTokens?: boolean;
 };
 
 /** A rejected option, patch or flag value; the message says which and why. */
@@ -183,7 +202,37 @@ export function checkQuotas(quotas: unknown): QuotaRule[] {
   });
 }
 
-const PATCH_KEYS = new Set<string>([...KNOBS, 'prefix', 'clear', 'quotas', 'quotaWindowMs']);
+const PATCH_KEYS = new Set<string>([
+  ...KNOBS,
+  'prefix',
+  'clear',
+  'quotas',
+  'quotaWindowMs',
+  'oauthPublicKeys',
+  'tokenTtlS',
+  'revokeTokens',
+]);
+
+/** Why `value` is not a list of PEM public keys, or undefined when it is. */
+export function publicKeysError(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'must be an array of PEM public keys';
+  for (const key of value) {
+    if (typeof key !== 'string') return 'must be an array of PEM public keys';
+    try {
+      createPublicKey(key);
+    } catch {
+      return 'holds a value that is not a PEM public key';
+    }
+  }
+  return undefined;
+}
+
+/** Why `value` is not a token lifetime, or undefined when it is. */
+export function tokenTtlError(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 86_400
+    ? undefined
+    : 'must be a number of seconds 0..86400 (not 0)';
+}
 
 /** Validates an untrusted patch (e.g. the JSON body of `POST /__control`). */
 export function parseConfigurePatch(input: unknown): ConfigurePatch {
@@ -194,13 +243,34 @@ export function parseConfigurePatch(input: unknown): ConfigurePatch {
   const unknown = Object.keys(source).find((key) => !PATCH_KEYS.has(key));
   if (unknown !== undefined) throw new ConfigError(`unknown setting "${unknown}"`);
   const patch: ConfigurePatch = pickKnobs(source);
-  const { prefix, clear, quotas, quotaWindowMs } = source;
+  const { prefix, clear, quotas, quotaWindowMs, oauthPublicKeys, tokenTtlS, revokeTokens } = source;
+  if (oauthPublicKeys !== undefined) {
+    const error = publicKeysError(oauthPublicKeys);
+    if (error) throw new ConfigError(`oauthPublicKeys ${error}`);
+    patch.oauthPublicKeys = oauthPublicKeys as string[];
+  }
+  if (tokenTtlS !== undefined) {
+    const error = tokenTtlError(tokenTtlS);
+    if (error) throw new ConfigError(`tokenTtlS ${error}`);
+    patch.tokenTtlS = tokenTtlS as number;
+  }
+  if (revokeTokens !== undefined) {
+    if (typeof revokeTokens !== 'boolean') throw new ConfigError('revokeTokens must be a boolean');
+    patch.revokeTokens = revokeTokens;
+  }
   if (prefix !== undefined) {
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
       throw new ConfigError('prefix must be a path starting with /');
     }
-    if (quotas !== undefined || quotaWindowMs !== undefined) {
-      throw new ConfigError('quotas and quotaWindowMs are global and cannot be set for a prefix');
+    if (
+      quotas !== undefined ||
+      quotaWindowMs !== undefined ||
+      oauthPublicKeys !== undefined ||
+      tokenTtlS !== undefined
+    ) {
+      throw new ConfigError(
+        'quotas, quotaWindowMs, oauthPublicKeys and tokenTtlS are global and cannot be set for a prefix',
+      );
     }
     patch.prefix = prefix;
   }
@@ -223,6 +293,8 @@ export interface ResolvedOptions {
   quotas: QuotaRule[];
   quotaWindowMs: number;
   models: string[];
+  oauthPublicKeys: string[];
+  tokenTtlS: number;
 }
 
 /** Validates and completes {@link FakeLlmOptions}; throws ConfigError on a bad value. */
@@ -235,5 +307,18 @@ export function resolveOptions(options: FakeLlmOptions): ResolvedOptions {
   if (!models.every((m) => typeof m === 'string' && m.length > 0)) {
     throw new ConfigError('models must be non-empty strings');
   }
-  return { behaviour, quotas: checkQuotas(options.quotas ?? []), quotaWindowMs, models: [...models] };
+  const keysError =
+    options.oauthPublicKeys === undefined ? undefined : publicKeysError(options.oauthPublicKeys);
+  if (keysError) throw new ConfigError(`oauthPublicKeys ${keysError}`);
+  const tokenTtlS = options.tokenTtlS ?? 3600;
+  const ttlError = tokenTtlError(tokenTtlS);
+  if (ttlError) throw new ConfigError(`tokenTtlS ${ttlError}`);
+  return {
+    behaviour,
+    quotas: checkQuotas(options.quotas ?? []),
+    quotaWindowMs,
+    models: [...models],
+    oauthPublicKeys: [...(options.oauthPublicKeys ?? [])],
+    tokenTtlS,
+  };
 }

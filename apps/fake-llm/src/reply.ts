@@ -1,3 +1,4 @@
+import type { OAuthIssuer } from './oauth.js';
 import type { Behaviour } from './options.js';
 
 /** A complete JSON response. */
@@ -13,15 +14,20 @@ export interface JsonReply {
 export interface StreamReply {
   kind: 'stream';
   contentType: string;
-  lead: string;
-  chunks: string[];
-  tail: string;
+  /** Text for SSE, bytes for a binary stream (Bedrock's event stream). */
+  lead: string | Buffer;
+  chunks: Array<string | Buffer>;
+  tail: string | Buffer;
 }
 
 export type Reply = JsonReply | StreamReply;
 
 /** What a shape builder knows about the request besides its body. */
 export interface ReplyContext {
+  /** The OAuth token endpoint's state (grants, issued tokens). */
+  oauth: OAuthIssuer;
+  /** ms since the epoch. */
+  now: number;
   behaviour: Behaviour;
   /** Request path without the query string. */
   path: string;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { OAuthStats } from './oauth.js';
 import type { PrefixCounts, QuotaStats } from './quota.js';
 
 /** How many recent requests `last` keeps. */
@@ -51,6 +52,8 @@ export interface FakeLlmStats {
   models: Record<string, number>;
   /** The last 50 requests, oldest first. */
   last: RecordedRequest[];
+  /** Token endpoint exchanges (granted and refused) and tokens issued. */
+  oauth: OAuthStats;
 }
 
 const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -104,7 +107,7 @@ export class StatsRecorder {
     this.lastNext = 0;
   }
 
-  snapshot(quota: QuotaStats, quotaWindowMs: number): FakeLlmStats {
+  snapshot(quota: QuotaStats, quotaWindowMs: number): Omit<FakeLlmStats, 'oauth'> {
     return {
       requests: this.requests,
       byPath: Object.fromEntries(this.byPath),

@@ -11,7 +11,7 @@ export function sendStream(ex: Exchange, reply: StreamReply, chunkDelayMs: numbe
   if (res.destroyed) return;
   ex.head(200, { 'content-type': reply.contentType, 'cache-control': 'no-cache' });
   // Headers go out now even with nothing to lead with, so time-to-first-byte reflects latencyMs.
-  if (reply.lead) res.write(reply.lead);
+  if (reply.lead.length > 0) res.write(reply.lead);
   else res.flushHeaders();
   const { chunks } = reply;
   const stopAt = cut ? Math.floor(chunks.length / 2) : chunks.length;

@@ -24,6 +24,12 @@ export type ErrorCode =
   | 'rate_limited'
   | 'no_deployment_available'
   | 'upstream_error'
+  /** The provider refused the deployment's credentials (or the token exchange did). */
+  | 'upstream_auth_error'
+  /** The provider answered 429 (or RESOURCE_EXHAUSTED, ThrottlingException). */
+  | 'upstream_rate_limited'
+  /** The prompt does not fit the model's context window (OpenAI's own code for it). */
+  | 'context_length_exceeded'
   | 'upstream_unreachable'
   | 'upstream_timeout'
   | 'shutting_down'

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { AdapterConfigError } from '../providers/adapter-context.js';
+import { apiBaseLabel } from '../providers/common/api-base-label.js';
+import type { GoogleTokenCache } from '../providers/google/token-cache.js';
 import { lookupProvider, splitModel } from '../providers/registry.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { ModelEntry } from './schema.js';
@@ -35,7 +38,27 @@ export interface Deployment {
   readonly accessGroups: readonly string[];
   /** `model_info.max_input_tokens`: a longer prompt goes to a context window fallback instead. */
   readonly maxInputTokens: number | undefined;
+  /** Provider keys set on this deployment that its provider does not use (named in the startup warning). */
+  readonly ignoredParams: readonly string[];
 }
+
+const VERTEX = ['vertex_ai', 'vertex_ai_beta'];
+/** Keys only some providers read; set on another provider's deployment they do nothing. */
+const PROVIDER_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  api_version: ['azure', 'azure_ai'],
+  azure_ad_token: ['azure'],
+  vertex_project: VERTEX,
+  vertex_ai_project: VERTEX,
+  vertex_location: VERTEX,
+  vertex_ai_location: VERTEX,
+  vertex_credentials: VERTEX,
+  vertex_ai_credentials: VERTEX,
+  aws_access_key_id: ['bedrock'],
+  aws_secret_access_key: ['bedrock'],
+  aws_session_token: ['bedrock'],
+  aws_region_name: ['bedrock'],
+  aws_bedrock_runtime_endpoint: ['bedrock'],
+};
 
 /** A deployment the config describes but cannot be served; reported as `file:line path: message`. */
 export interface DeploymentProblem {
@@ -43,12 +66,31 @@ export interface DeploymentProblem {
   readonly message: string;
 }
 
-const SECRET_PARAMS = new Set(['api_key', 'extra_headers', 'organization']);
+/** Never shown by `/model/info`: credentials, and headers that may carry them. */
+const SECRET_PARAMS = new Set([
+  'api_key',
+  'extra_headers',
+  'organization',
+  'azure_ad_token',
+  'vertex_credentials',
+  'vertex_ai_credentials',
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_session_token',
+]);
+
+/** What building deployments needs besides the entries: defaults, and where credentials come from. */
+export interface DeploymentDefaults {
+  readonly timeoutS: number;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile: (path: string) => string;
+  readonly googleTokens: GoogleTokenCache;
+}
 
 export function buildDeployment(
   entry: ModelEntry,
   index: number,
-  defaults: { timeoutS: number },
+  defaults: DeploymentDefaults,
   problems: DeploymentProblem[],
 ): Deployment | undefined {
   const p = entry.litellm_params;
@@ -63,14 +105,26 @@ export function buildDeployment(
     problems.push({ path: [...at, 'api_base'], message: `provider "${provider}" needs an api_base` });
     return undefined;
   }
-  const adapter = found.factory({
-    upstreamModel,
-    apiBase: p.api_base,
-    apiKey: p.api_key,
-    organization: p.organization,
-    extraHeaders: p.extra_headers,
-  });
   const id = entry.model_info?.id ?? deploymentHash(entry);
+  let adapter: ProviderAdapter;
+  try {
+    adapter = found.factory({
+      provider,
+      upstreamModel,
+      deploymentName: `"${id}" of model group ${entry.model_name}`,
+      params: p,
+      env: defaults.env,
+      readFile: defaults.readFile,
+      googleTokens: defaults.googleTokens,
+    });
+  } catch (error) {
+    if (!(error instanceof AdapterConfigError)) throw error;
+    problems.push({
+      path: [...at, error.param],
+      message: `${error.message} (deployment of ${entry.model_name})`,
+    });
+    return undefined;
+  }
   const timeoutS = p.timeout ?? defaults.timeoutS;
   const publicParams: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) if (!SECRET_PARAMS.has(k) && v !== undefined) publicParams[k] = v;
@@ -81,7 +135,7 @@ export function buildDeployment(
     provider,
     upstreamModel,
     adapter,
-    apiBaseLabel: apiBaseLabel(p.api_base ?? `${adapter.target('chat').origin}`),
+    apiBaseLabel: adapter.apiBase,
     timeoutMs: timeoutS * 1000,
     streamTimeoutMs: (p.stream_timeout ?? timeoutS) * 1000,
     rpm: p.rpm,
@@ -97,6 +151,9 @@ export function buildDeployment(
     modelInfo: { ...entry.model_info, id },
     accessGroups: entry.model_info?.access_groups ?? [],
     maxInputTokens: entry.model_info?.max_input_tokens,
+    ignoredParams: Object.keys(PROVIDER_PARAMS).filter(
+      (k) => p[k as keyof typeof p] !== undefined && !PROVIDER_PARAMS[k]!.includes(provider),
+    ),
   };
 }
 
@@ -117,8 +174,4 @@ function sortKeys(o: Record<string, unknown>): Array<[string, unknown]> {
     .map((k) => [k, o[k]]);
 }
 
-/** Origin and path only: user-info and query strings may hold credentials. */
-export function apiBaseLabel(apiBase: string): string {
-  const url = new URL(apiBase);
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
+export { apiBaseLabel };

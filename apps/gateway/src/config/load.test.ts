@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { serviceAccountFile } from '../providers/google/service-account.test-support.js';
+import { input, requestOf } from '../providers/translator.test-support.js';
 import { ConfigError, loadConfig, parseConfig } from './load.js';
 
 const fixture = (name: string) =>
@@ -36,14 +38,16 @@ describe('the seed configs', () => {
     }
     const aiohttp = loadConfig(fixture('seed-aiohttp.yaml'), {}).deployments[0]!;
     // api_base is already the full endpoint URL: chat goes there, embeddings beside it.
-    expect(aiohttp.adapter.target('chat')).toEqual({
+    const target = (endpoint: 'chat' | 'embeddings') =>
+      requestOf(aiohttp.adapter.openai, input(endpoint, { model: 'x', messages: [], input: 'x' })).target;
+    expect(target('chat')).toEqual({
       origin: 'https://your-fake-openai-endpoint.com',
       path: '/chat/completions',
     });
-    expect(aiohttp.adapter.target('embeddings').path).toBe('/embeddings');
+    expect(target('embeddings').path).toBe('/embeddings');
   });
 
-  it('parses the Vertex AI config and refuses it naming the provider it cannot serve yet', () => {
+  it('parses the Vertex AI config and names the credentials file it cannot read, per deployment', () => {
     let error: unknown;
     try {
       loadConfig(fixture('seed-gemini-vision.yaml'), {});
@@ -52,11 +56,27 @@ describe('the seed configs', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const lines = (error as ConfigError).lines;
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(
-      /seed-gemini-vision\.yaml:4 model_list\[0\]\.litellm_params\.model: provider "vertex_ai" is not supported by Fleetgate yet/,
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /seed-gemini-vision\.yaml:8 model_list\[0\]\.litellm_params\.vertex_credentials: cannot read the credentials file \/etc\/secrets\/adroit_crow\.json \(ENOENT\) \(deployment of gemini-vision\)$/,
+      ),
+      expect.stringMatching(/:15 model_list\[1\]\.litellm_params\.vertex_credentials: cannot read/),
+    ]);
+  });
+
+  it('loads the Vertex AI config once its credentials file exists: two deployments, one token source', () => {
+    const file = serviceAccountFile('https://oauth2.example/token');
+    const text = readFileSync(fixture('seed-gemini-vision.yaml'), 'utf8').replaceAll(
+      '/etc/secrets/adroit_crow.json',
+      file,
     );
-    expect(lines[1]).toMatch(/:11 model_list\[1\]\.litellm_params\.model: provider "vertex_ai"/);
+    const config = parseConfig('seed.yaml', text, {});
+    expect(config.deployments.map((d) => d.provider)).toEqual(['vertex_ai', 'vertex_ai']);
+    const d = config.deployments[0]!;
+    expect(d.apiBaseLabel).toBe(
+      'https://exampleopenaiendpoint-production.up.railway.app/v1/projects/bad-adroit-crow-413218/locations/us-central1/publishers/google/models/gemini-1.0-pro-vision-001',
+    );
+    expect(d.publicParams['vertex_credentials']).toBeUndefined();
   });
 });
 
@@ -200,11 +220,12 @@ describe('config values', () => {
     const text = `environment_variables:\n  BASE: http://upstream:8000/v1\n${minimal('model: openai/gpt-4o\napi_base: os.environ/BASE\napi_key: os.environ/KEY\nrpm: os.environ/RPM')}`;
     const config = parseConfig('c.yaml', text, { KEY: 'sk-up', RPM: '600' });
     const d = config.deployments[0]!;
-    expect(d.adapter.target('chat')).toEqual({
+    const call = requestOf(d.adapter.openai, input('chat', { model: 'm', messages: [] }));
+    expect(call.target).toEqual({
       origin: 'http://upstream:8000',
       path: '/v1/chat/completions',
     });
-    expect(d.adapter.headers['authorization']).toBe('Bearer sk-up');
+    expect(call.headers['authorization']).toBe('Bearer sk-up');
     expect(d.rpm).toBe(600);
   });
 

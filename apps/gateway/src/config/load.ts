@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { GoogleTokenCache } from '../providers/google/token-cache.js';
 import { type CostMap, parseCostMap, withMappedPrices } from './cost-map.js';
 import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
 import { type MissingEnv, resolveEnvRefs } from './env-refs.js';
@@ -55,7 +56,9 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     `${file}:${source.lineOf(path)} ${formatPath(path)}: ${message}`;
 
   const missing: MissingEnv[] = [];
-  const resolved = resolveEnvRefs(raw, { ...env, ...configEnvironment(raw) }, missing);
+  // LiteLLM exports `environment_variables:` before it reads anything, so they count as environment here too.
+  const fullEnv = { ...env, ...configEnvironment(raw) };
+  const resolved = resolveEnvRefs(raw, fullEnv, missing);
   // Only references Fleetgate reads must be set; those in keys it ignores are named in the warning.
   const used = missing.filter((m) => schemaReads(configSchema, m.path));
   if (used.length > 0) {
@@ -72,8 +75,14 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     config.router_settings.timeout ?? config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
   const costMap = readCostMap(file, config, env, problems);
   const deployments: Deployment[] = [];
+  const defaults = {
+    timeoutS,
+    env: fullEnv,
+    readFile: (path: string) => readFileSync(path, 'utf8'),
+    googleTokens: new GoogleTokenCache(),
+  };
   config.model_list.forEach((entry, i) => {
-    const d = buildDeployment(entry, i, { timeoutS }, problems);
+    const d = buildDeployment(entry, i, defaults, problems);
     if (d) deployments.push(costMap ? withMappedPrices(d, costMap) : d);
   });
   problems.push(...duplicateIds(deployments));
@@ -256,7 +265,13 @@ function warnings(
 ): string[] {
   const out: string[] = [];
   const ignored = new Map<string, number>();
-  for (const path of ignoredPaths) {
+  // Provider keys a deployment's provider does not read first: they stand in model_list, before other sections.
+  const paths: ConfigPath[] = [];
+  deployments.forEach((d, i) => {
+    for (const key of d.ignoredParams) paths.push(['model_list', i, 'litellm_params', key]);
+  });
+  paths.push(...ignoredPaths);
+  for (const path of paths) {
     // A key one or two typos away from one Fleetgate acts on (`rmp`, `router_setings`) is almost
     // certainly that key: say so on its own line, with the file and line, not among the ignored.
     const key = path[path.length - 1];

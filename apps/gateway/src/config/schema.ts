@@ -62,6 +62,38 @@ export const litellmParamsSchema = z.object({
   input_cost_per_token: nonNegative().optional(),
   /** USD per completion token, for spend; @default model_info's, else 0 */
   output_cost_per_token: nonNegative().optional(),
+  /** Azure OpenAI api-version; @default AZURE_API_VERSION, else 2025-02-01-preview */
+  api_version: text().optional(),
+  /** Azure Entra ID token sent as a bearer instead of `api_key`; @default AZURE_AD_TOKEN */
+  azure_ad_token: text().optional(),
+  /** Google Cloud project of a vertex_ai deployment; @default VERTEXAI_PROJECT, else the credentials' project_id */
+  vertex_project: text().optional(),
+  vertex_ai_project: text().optional(),
+  /** Vertex AI region, or `global`; @default VERTEXAI_LOCATION, else us-central1 */
+  vertex_location: text().optional(),
+  vertex_ai_location: text().optional(),
+  /**
+   * Service-account (or authorized-user) credentials: a JSON key file's path, the JSON itself, or a
+   * mapping; @default VERTEXAI_CREDENTIALS, else GOOGLE_APPLICATION_CREDENTIALS, else the metadata server
+   */
+  vertex_credentials: z
+    .union([text(), z.record(z.string(), z.unknown())], {
+      error: 'must be a file path, a JSON string or a mapping',
+    })
+    .optional(),
+  vertex_ai_credentials: z
+    .union([text(), z.record(z.string(), z.unknown())], {
+      error: 'must be a file path, a JSON string or a mapping',
+    })
+    .optional(),
+  /** Bedrock credentials; @default AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN */
+  aws_access_key_id: text().optional(),
+  aws_secret_access_key: text().optional(),
+  aws_session_token: text().optional(),
+  /** Bedrock region; @default the model ARN's, AWS_REGION_NAME, AWS_REGION, AWS_DEFAULT_REGION, else us-west-2 */
+  aws_region_name: text().optional(),
+  /** Bedrock runtime endpoint; @default https://bedrock-runtime.<region>.amazonaws.com */
+  aws_bedrock_runtime_endpoint: httpUrl().optional(),
 });
 
 /** `model_info`: free-form metadata shown by `/model/info`; only these keys are interpreted. */

@@ -12,6 +12,7 @@ import { createAdminAccess } from './routes/admin-access.js';
 import { registerDeploymentHealthRoute } from './routes/deployment-health.js';
 import { type Readiness, registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerMessagesRoute } from './routes/messages.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerRouteList } from './routes/route-list.js';
@@ -50,6 +51,7 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
     app.post(`/openai/deployments/:model${path}`, handler);
     app.post(`/engines/:model${path}`, handler);
   }
+  registerMessagesRoute(app, deps);
   registerModelRoutes(app, deps);
   registerHealthRoutes(app, options.readiness, deps.authenticate);
   registerDeploymentHealthRoute(app, deps);

@@ -17,7 +17,12 @@ function cost(d: Deployment, promptTokens: number, completionTokens: number): nu
 /** LiteLLM writes Python's None for an absent label; dashboards filter on it. */
 const NONE = 'None';
 
-const ROUTES = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' } as const;
+const ROUTES = {
+  chat: '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+  messages: '/v1/messages',
+} as const;
 
 /**
  * Prometheus metrics under LiteLLM's names and labels (counters carry `_total`, as Python's client

@@ -1,5 +1,13 @@
-import { createOpenAiCompatibleAdapter } from './openai-compatible.js';
-import type { AdapterFactory } from './types.js';
+import type { AdapterContext } from './adapter-context.js';
+import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
+import { createBedrockAdapter } from './bedrock/bedrock-adapter.js';
+import { createGeminiAdapter, createVertexAdapter } from './gemini/google-adapter.js';
+import { createAzureAdapter, createAzureAiAdapter } from './openai/azure.js';
+import { createOpenAiCompatibleAdapter } from './openai/openai-compatible.js';
+import type { ProviderAdapter } from './types.js';
+
+/** Builds the adapter of one deployment; throws AdapterConfigError naming the key at fault. */
+export type AdapterFactory = (ctx: AdapterContext) => ProviderAdapter;
 
 /**
  * Providers that speak OpenAI's API, with the base URL LiteLLM uses for each when `api_base` is
@@ -26,15 +34,19 @@ const OPENAI_COMPATIBLE: Readonly<Record<string, string | undefined>> = {
   deepinfra: 'https://api.deepinfra.com/v1/openai',
 };
 
+/** Providers with their own translator. */
+const TRANSLATED: Readonly<Record<string, AdapterFactory>> = {
+  azure: createAzureAdapter,
+  azure_ai: createAzureAiAdapter,
+  anthropic: createAnthropicAdapter,
+  vertex_ai: createVertexAdapter,
+  vertex_ai_beta: createVertexAdapter,
+  gemini: createGeminiAdapter,
+  bedrock: createBedrockAdapter,
+};
+
 /** Providers LiteLLM knows that need a translator Fleetgate does not have yet. */
 const NOT_YET: ReadonlySet<string> = new Set([
-  'azure',
-  'azure_ai',
-  'anthropic',
-  'vertex_ai',
-  'vertex_ai_beta',
-  'gemini',
-  'bedrock',
   'cohere',
   'ollama',
   'ollama_chat',
@@ -56,7 +68,10 @@ export type ProviderLookup =
     }
   | { readonly ok: false; readonly message: string };
 
-export const SUPPORTED_PROVIDERS: readonly string[] = Object.keys(OPENAI_COMPATIBLE);
+export const SUPPORTED_PROVIDERS: readonly string[] = [
+  ...Object.keys(OPENAI_COMPATIBLE),
+  ...Object.keys(TRANSLATED),
+];
 
 /** Splits LiteLLM's `provider/model` (the provider may be overridden by `custom_llm_provider`). */
 export function splitModel(
@@ -83,9 +98,11 @@ export function lookupProvider(provider: string): ProviderLookup {
       ok: true,
       provider,
       needsApiBase: defaultBase === undefined,
-      factory: (d) => createOpenAiCompatibleAdapter(provider, defaultBase ?? '', d),
+      factory: (ctx) => createOpenAiCompatibleAdapter(ctx, defaultBase ?? ''),
     };
   }
+  const factory = TRANSLATED[provider];
+  if (factory) return { ok: true, provider, needsApiBase: false, factory };
   if (NOT_YET.has(provider)) {
     return {
       ok: false,

@@ -61,7 +61,10 @@ export function createAdmissionQueue(
       waiting++;
       const entry: Entry = { priority, deadline, signal, wake: undefined, timer: undefined, hintMs: 0 };
       let line = lines.get(group);
-      if (!line) lines.set(group, (line = []));
+      if (!line) {
+        line = [];
+        lines.set(group, line);
+      }
       // Behind everyone of the same or a higher priority (lower number), ahead of the rest.
       let at = line.length;
       while (at > 0 && line[at - 1]!.priority > priority) at--;

@@ -322,7 +322,7 @@ function respond(
     addKeyHeaders(headers, use, states, spend, cost, deployment.modelGroup);
   }
   record.status = answer.status;
-  record.errorCode = answer.status >= 400 ? 'upstream_error' : undefined;
+  record.errorCode = answer.status >= 400 ? (answer.code ?? 'upstream_error') : undefined;
   if (record.errorCode) headers[ERROR_CODE_HEADER] = record.errorCode;
   if (answer.body instanceof ReadableStream) {
     headers['cache-control'] = 'no-cache';

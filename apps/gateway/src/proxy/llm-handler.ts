@@ -15,6 +15,7 @@ import {
 } from '../http/request-controls.js';
 import type { Endpoint } from '../providers/types.js';
 import { unknownModel } from './admission-errors.js';
+import type { ClientApi } from './client-api.js';
 import type { GatewayEnv, ProxyDeps } from './context.js';
 import { estimateTokens } from './estimate.js';
 import { finishRequest } from './finish.js';
@@ -33,14 +34,14 @@ let leaseSeq = 0;
  * group — the requested one, then its fallbacks — admit → forward → settle, retrying retryable
  * failures up to num_retries.
  */
-export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
+export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: ClientApi) {
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const startedAt = performance.now();
     const header = headerReader(c);
     const given = header('x-litellm-call-id');
     const callId = given && CALL_ID.test(given) ? given : randomUUID();
     c.set('callId', callId);
-    const record = newRequestRecord(callId, endpoint, startedAt);
+    const record = newRequestRecord(callId, client?.route ?? endpoint, startedAt);
     c.set('record', record);
     const authenticated = deps.authenticate(header);
     const principal = authenticated instanceof Promise ? await authenticated : authenticated;
@@ -57,11 +58,12 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
       deps.config.maxRequestBytes,
     );
     const body = parseJsonObject(raw);
-    const shape = checkRequest(endpoint, body);
+    // Another client API's body is its own: only the timeout header steers the gateway.
+    const shape = client ? { ...client.check(body), litellmFields: false } : checkRequest(endpoint, body);
     const timeoutHeader = header('x-litellm-timeout');
     const controls =
       shape.litellmFields || timeoutHeader !== undefined
-        ? readRequestControls(body, timeoutHeader, mayMock(principal))
+        ? readRequestControls(client ? {} : body, timeoutHeader, mayMock(principal))
         : NO_CONTROLS;
     // Fields were taken out: the bytes sent upstream are the body as it now is.
     if (shape.litellmFields) raw = Buffer.from(JSON.stringify(body));
@@ -81,7 +83,9 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
       body,
       raw,
       stream: shape.stream,
-      clientWantsUsage: streamOptions?.include_usage === true,
+      clientWantsUsage: client !== undefined || streamOptions?.include_usage === true,
+      translatorOf: client?.translatorOf,
+      clientHeaders: client?.forwardHeaders && forwardedHeaders(client.forwardHeaders, header),
       tokens: estimateTokens(raw.length, body),
       leaseId: `${deps.replicaId}:${++leaseSeq}`,
       signal: clientGoneSignal(c),
@@ -133,6 +137,21 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps) {
 }
 
 const asTarget = (model: string): FallbackTarget => ({ model, overrides: undefined });
+
+/** The headers of `names` the client sent, or undefined when it sent none of them. */
+function forwardedHeaders(
+  names: readonly string[],
+  header: (name: string) => string | undefined,
+): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const name of names) {
+    const v = header(name);
+    if (v === undefined) continue;
+    out ??= {};
+    out[name] = v;
+  }
+  return out;
+}
 
 /**
  * The request's own `fallbacks` must each name a model this gateway serves: a 400 naming the one that

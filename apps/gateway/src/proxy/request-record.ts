@@ -1,13 +1,16 @@
 import type { Deployment } from '../config/deployments.js';
 import type { Endpoint } from '../providers/types.js';
 
+/** What a request is, for logs and metrics: an OpenAI endpoint, or Anthropic's Messages API. */
+export type RecordRoute = Endpoint | 'messages';
+
 /**
  * What one proxied request did, filled in along its way and handed to logging and metrics once
  * when it ends (for streams: when the stream ends). Metadata only, never bodies or keys.
  */
 export interface RequestRecord {
   readonly callId: string;
-  readonly endpoint: Endpoint;
+  readonly endpoint: RecordRoute;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   /** The model the client asked for, as sent (logs only: a wildcard group lets any name through). */
@@ -41,7 +44,7 @@ export interface RequestRecord {
   finished: boolean;
 }
 
-export function newRequestRecord(callId: string, endpoint: Endpoint, startedAt: number): RequestRecord {
+export function newRequestRecord(callId: string, endpoint: RecordRoute, startedAt: number): RequestRecord {
   return {
     callId,
     endpoint,

@@ -13,6 +13,8 @@ export interface StreamObserver {
   transform?(chunk: Buffer): Buffer;
   /** Bytes the transform still holds when the upstream ends. */
   flush?(): Buffer | undefined;
+  /** The event that ends a stream the upstream cut (after the status line was sent); OpenAI's when absent. */
+  cutEvent?(error: GatewayError): Buffer;
   /** Called exactly once. */
   onEnd(end: StreamEnd): void;
 }
@@ -51,7 +53,11 @@ export function relaySse(
             if (finished) return;
             const failure = upstreamFailure(error, timeoutMs);
             finish({ kind: 'error', error: failure });
-            controller.enqueue(encoder.encode(`data: ${JSON.stringify(failure.toJSON())}\n\n`));
+            controller.enqueue(
+              observer.cutEvent
+                ? observer.cutEvent(failure)
+                : encoder.encode(`data: ${JSON.stringify(failure.toJSON())}\n\n`),
+            );
             controller.close();
             return;
           }
