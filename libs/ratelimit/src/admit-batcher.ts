@@ -1,82 +1,153 @@
+import { describeError, outcomeOf, StoreCallError } from './call-outcome.js';
 import { hex12 } from './scripts/window.js';
 import { createTickQueue } from './tick-queue.js';
 
 /** Calls admit.lua and hands its reply over as bytes: numkeys, keys…, args… */
 export type AdmitCall = (...args: string[]) => Promise<unknown>;
+/** Calls resolve.lua on a call's record: its reply if it ran, else null (and it never will). */
+export type ResolveCall = (recordKey: string) => Promise<unknown>;
 
 /** One admission as admit.lua takes it: its keys and its three arguments (see the script's header). */
-export interface AdmissionArgs {
+export interface AdmissionArgs<C> {
   readonly keys: readonly string[];
   readonly numbers: string;
   readonly lease: string;
   readonly cost: string;
+  /** The caller's own data, handed back with a reply that came after the caller was refused. */
+  readonly context: C;
 }
 
-interface Pending extends AdmissionArgs {
+export interface AdmitBatcherOptions<C> {
+  readonly admit: AdmitCall;
+  readonly resolve: ResolveCall;
+  /** A fresh id per script call, and the key of its record. */
+  readonly nextCall: () => { readonly id: string; readonly recordKey: string };
+  /** One admission per script call instead of one call per tick. @default true */
+  readonly batched?: boolean | undefined;
+  /** How long a caller waits for the reply before its admission's outcome is unknown. @default no limit */
+  readonly replyTimeoutMs?: number | undefined;
+  /** How long a call's record lives in Redis: an unknown outcome is resolved within it or not at all. */
+  readonly recordTtlMs: number;
+  /** Redis's clock at the call, for the caller's clock. */
+  readonly onClock?: ((redisMs: number, sentAt: number, receivedAt: number) => void) | undefined;
+  /** An admission that Redis made after its caller was told the outcome was unknown: give it back. */
+  readonly onOrphan: (context: C, reply: number[]) => void;
+  /** A call whose outcome stayed unknown (no record of it could be read before its record expired). */
+  readonly onUnresolved?: ((admissions: number) => void) | undefined;
+}
+
+interface Pending<C> extends AdmissionArgs<C> {
   readonly resolve: (reply: number[]) => void;
   readonly reject: (error: unknown) => void;
+  /** The caller has its answer (a reply, or an error): anything later is an orphan. */
+  done: boolean;
 }
 
 /** Admissions per script call at most: each costs Redis ~20 µs, so a call stays around a millisecond. */
 const MAX_BATCH = 64;
+/** How often an unknown outcome is asked for again while Redis does not answer. */
+const RESOLVE_EVERY_MS = 250;
 
 /**
  * The admissions asked for in one event-loop tick travel in one script call: ioredis builds one
  * command and Redis sets up one script run for all of them, where each used to pay its own (those
  * costs were most of a request's Redis overhead in the gateway). Each admission stays atomic and
- * sees the ones before it, exactly as separate calls in that order would. A request waits for the
- * tick to end, which it would have done anyway: ioredis writes commands at the end of the tick.
- * With `batched` false every admission is its own call (a batch of one), as benchmarks compare.
+ * sees the ones before it, exactly as separate calls in that order would.
+ *
+ * A call that outlives `replyTimeoutMs` fails its callers with an unknown outcome (StoreCallError):
+ * Redis may have run it. Its reply is still awaited, and each admission it made is handed to
+ * `onOrphan` to be given back. A call whose reply will never come (its connection closed) is
+ * resolved through its record: resolve.lua returns what it did, or makes sure it never will.
  */
-export function createAdmitBatcher(admit: AdmitCall, batched = true) {
-  const flush = (batch: Pending[]): void => {
-    const keys: string[] = [];
+export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
+  const deliver = (batch: Pending<C>[], bytes: Buffer) => {
+    let at = 8;
+    for (const p of batch) {
+      const doubles = readReply(bytes, at);
+      at += 8 * (doubles.length + 1);
+      if (!p.done) {
+        p.done = true;
+        if (doubles.length > 0) p.resolve(doubles);
+        else p.reject(new Error('admission batch: short reply'));
+      } else if (doubles[0] === 1) options.onOrphan(p.context, doubles);
+    }
+  };
+  const fail = (batch: Pending<C>[], error: StoreCallError) => {
+    for (const p of batch) {
+      if (p.done) continue;
+      p.done = true;
+      p.reject(error);
+    }
+  };
+  const resolveLater = (batch: Pending<C>[], recordKey: string, sentAt: number) => {
+    const attempt = () => {
+      options.resolve(recordKey).then(
+        (reply) => {
+          if (Buffer.isBuffer(reply) && reply.length > 8) deliver(batch, reply);
+        },
+        () => {
+          if (Date.now() - sentAt < options.recordTtlMs - 2 * RESOLVE_EVERY_MS)
+            setTimeout(attempt, RESOLVE_EVERY_MS).unref();
+          else options.onUnresolved?.(batch.length);
+        },
+      );
+    };
+    attempt();
+  };
+  const flush = (batch: Pending<C>[]): void => {
+    const { recordKey } = options.nextCall();
+    const keys: string[] = [recordKey];
     const args: string[] = [batch.length.toString(16)];
     for (const p of batch) {
       for (const k of p.keys) keys.push(k);
       args.push(p.numbers, p.lease, p.cost);
     }
-    admit(String(keys.length), ...keys, ...args).then(
+    const sentAt = Date.now();
+    const timer =
+      options.replyTimeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              fail(
+                batch,
+                new StoreCallError(`no reply from Redis within ${options.replyTimeoutMs} ms`, 'unknown'),
+              ),
+            options.replyTimeoutMs,
+          );
+    options.admit(String(keys.length), ...keys, ...args).then(
       (reply) => {
+        if (timer) clearTimeout(timer);
         const bytes = reply as Buffer;
-        let at = 0;
-        for (const p of batch) {
-          const doubles = readReply(bytes, at);
-          at += 8 * (doubles.length + 1);
-          if (doubles.length > 0) p.resolve(doubles);
-          else p.reject(new Error('admission batch: short reply'));
-        }
+        if (bytes.length >= 8) options.onClock?.(bytes.readDoubleLE(0), sentAt, Date.now());
+        deliver(batch, bytes);
       },
       (error: unknown) => {
-        for (const p of batch) p.reject(error);
+        if (timer) clearTimeout(timer);
+        const outcome = outcomeOf(error);
+        fail(batch, new StoreCallError(describeError(error), outcome, { cause: error }));
+        // It may have run: find out, so that what it admitted is given back.
+        if (outcome === 'unknown') resolveLater(batch, recordKey, sentAt);
       },
     );
   };
-  if (!batched) {
-    return async (args: AdmissionArgs): Promise<number[]> => {
-      const reply = await admit(
-        String(args.keys.length),
-        ...args.keys,
-        '1',
-        args.numbers,
-        args.lease,
-        args.cost,
-      );
-      const doubles = readReply(reply as Buffer, 0);
-      if (doubles.length === 0) throw new Error('admission: short reply');
-      return doubles;
-    };
-  }
-  const queue = createTickQueue(flush, MAX_BATCH);
-  return (args: AdmissionArgs): Promise<number[]> =>
+  const push =
+    options.batched === false
+      ? (p: Pending<C>) => flush([p])
+      : (
+          (q) => (p: Pending<C>) =>
+            q.push(p)
+        )(createTickQueue(flush, MAX_BATCH));
+  return (args: AdmissionArgs<C>): Promise<number[]> =>
     new Promise((resolve, reject) => {
-      queue.push({
+      push({
         keys: args.keys,
         numbers: args.numbers,
         lease: args.lease,
         cost: args.cost,
+        context: args.context,
         resolve,
         reject,
+        done: false,
       });
     });
 }

@@ -11,6 +11,10 @@
  *                                               TTL ≥ window + 2 buckets + 120 s, ≥ the cooldown
  *   fleetgate:v1:{ns}:inflight:<subject>  ZSET  lease id → expiry                 TTL lease
  *   fleetgate:v1:{ns}:replicas            ZSET  replica id → expiry               TTL 2 × heartbeat TTL
+ *   fleetgate:v1:{ns}:rec:<call id>       STRING what one admission or settlement call did   TTL record TTL
+ *                                               (15 s): a late, resent or resolved call is a no-op
+ *   fleetgate:v1:{ns}:epoch               STRING this Redis's lifetime: a new value means it lost
+ *                                               its data, so replicas write back their own windows
  *
  * A script is handed one key per subject, plus the lease set when the subject has a parallel
  * limit: every key passed costs the client and Redis work on every call. The state field is written
@@ -26,7 +30,10 @@ export interface KeyLayout {
   subject(id: string): SubjectKeys;
   /** An account's (virtual key's) record: see scripts/accounts.ts. */
   account(id: string): string;
+  /** The record of one script call (an admission batch, a settlement batch, a write-back). */
+  record(callId: string): string;
   readonly replicas: string;
+  readonly epoch: string;
 }
 
 export function createKeyLayout(namespace: string): KeyLayout {
@@ -48,6 +55,8 @@ export function createKeyLayout(namespace: string): KeyLayout {
       return keys;
     },
     account: (id) => `${prefix}account:${id}`,
+    record: (callId) => `${prefix}rec:${callId}`,
     replicas: `${prefix}replicas`,
+    epoch: `${prefix}epoch`,
   };
 }

@@ -18,14 +18,17 @@ import { windowPrelude } from './window.js';
  *   its accounts' estimated costs, space-separated, one per account ('' = none); a cost prefixed
  *     with '~' charges an account whose budget may not refuse the request (a user's, through a
  *     team key).
- * KEYS, admission after admission: its account records (a key, its team, its user; each must exist,
+ * KEYS[1] the call's record (keys.ts): GET first — a call that already ran (resent, or late after
+ *   its outcome was resolved) returns what it answered then, and a resolved call that never ran
+ *   finds '' and changes nothing; written with the reply at the end (SET … PX record TTL).
+ * KEYS from 2, admission after admission: its account records (a key, its team, its user; each must exist,
  *   not be blocked or expired, and be under budget — a due budget reset is applied first; on
  *   admission the cost is added to each one's spend; the state is the record's packed field 'a',
  *   see account-state.ts), then per subject its window HASH (see window.ts) and, when
  *   parallel > 0, its in-flight ZSET (lease id → lease expiry, ms).
  *
- * Returns, admission after admission, the count n of its reply's doubles (a double) and then the
- * reply: n little-endian doubles (bytes, like the arguments: a table reply costs Redis a conversion
+ * Returns Redis's clock (ms, a double: the caller's clock follows it), then, admission after
+ * admission, the count n of its reply's doubles (a double) and then the reply: n little-endian doubles (bytes, like the arguments: a table reply costs Redis a conversion
  * per element):
  *         1, chosen candidate (1-based), bucket, then for the chosen candidate and each gate:
  *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms,
@@ -46,8 +49,10 @@ import { windowPrelude } from './window.js';
  * most, per subject) the bucket joins the closed ones and those that left the span are forgotten.
  * Retry-after is only worked out, on the slow path, when nothing fits.
  */
-export function admitScript(geo: Geometry): string {
+export function admitScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
+local done = call('GET', KEYS[1])
+if done then return done end
 local sub = string.sub
 local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
@@ -58,7 +63,7 @@ ${ACCOUNT_LEGACY_LUA.trim()}
 -- setting its packed reply and breaking out of its repeat block. Replies are concatenated, each
 -- prefixed with how many doubles it holds.
 local replies = {}
-local k0, ai = 1, 2
+local k0, ai = 2, 2
 for n = 1, tonumber(ARGV[1], 16) do
   local A, lease, costarg = ARGV[ai], ARGV[ai + 1], ARGV[ai + 2]
   local reply
@@ -256,6 +261,8 @@ for n = 1, tonumber(ARGV[1], 16) do
   k0 = k0 + tonumber(sub(A, 1, 12), 16)
   ai = ai + 3
 end
-return table.concat(replies)
+local out = spack('<d', now) .. table.concat(replies)
+call('SET', KEYS[1], out, 'PX', '${recordTtlMs}')
+return out
 `;
 }
