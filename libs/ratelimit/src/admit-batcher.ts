@@ -30,8 +30,11 @@ export interface AdmitBatcherOptions<C> {
   readonly recordTtlMs: number;
   /** Redis's clock at the call, for the caller's clock. */
   readonly onClock?: ((redisMs: number, sentAt: number, receivedAt: number) => void) | undefined;
-  /** An admission that Redis made after its caller was told the outcome was unknown: give it back. */
-  readonly onOrphan: (context: C, reply: number[]) => void;
+  /**
+   * The outcome of an admission whose caller was told it was unknown, once it is known: Redis's
+   * reply (an admission to give back when it admitted), or undefined when it never ran.
+   */
+  readonly onOrphan: (context: C, reply: number[] | undefined) => void;
   /** A call whose outcome stayed unknown (no record of it could be read before its record expired). */
   readonly onUnresolved?: ((admissions: number) => void) | undefined;
 }
@@ -69,7 +72,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
         p.done = true;
         if (doubles.length > 0) p.resolve(doubles);
         else p.reject(new Error('admission batch: short reply'));
-      } else if (doubles[0] === 1) options.onOrphan(p.context, doubles);
+      } else options.onOrphan(p.context, doubles.length > 0 ? doubles : undefined);
     }
   };
   const fail = (batch: Pending<C>[], error: StoreCallError) => {
@@ -84,6 +87,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
       options.resolve(recordKey).then(
         (reply) => {
           if (Buffer.isBuffer(reply) && reply.length > 8) deliver(batch, reply);
+          else for (const p of batch) options.onOrphan(p.context, undefined);
         },
         () => {
           if (Date.now() - sentAt < options.recordTtlMs - 2 * RESOLVE_EVERY_MS)
@@ -94,6 +98,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
     };
     attempt();
   };
+  const late = `no reply from Redis within ${options.replyTimeoutMs} ms`;
   const flush = (batch: Pending<C>[]): void => {
     const { recordKey } = options.nextCall();
     const keys: string[] = [recordKey];
@@ -103,15 +108,13 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
       args.push(p.numbers, p.lease, p.cost);
     }
     const sentAt = Date.now();
+    // At the deadline, a reply that has arrived while the event loop was busy is read first (I/O is
+    // polled before setImmediate callbacks run): only a reply that is really late is unknown.
     const timer =
       options.replyTimeoutMs === undefined
         ? undefined
         : setTimeout(
-            () =>
-              fail(
-                batch,
-                new StoreCallError(`no reply from Redis within ${options.replyTimeoutMs} ms`, 'unknown'),
-              ),
+            () => setImmediate(() => fail(batch, new StoreCallError(late, 'unknown'))),
             options.replyTimeoutMs,
           );
     options.admit(String(keys.length), ...keys, ...args).then(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { createAdmitBatcher } from './admit-batcher.js';
+import { outcomeOf } from './call-outcome.js';
 import { createKeyLayout, type KeyLayout } from './keys.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { type Geometry, geometry, type WindowOptions } from './options.js';
@@ -20,7 +21,9 @@ export type RedisClient = Redis | Cluster;
 export type StoreEvent =
   /** An admission's reply did not come in time: its request is refused, its outcome resolved later. */
   | 'admission_unknown'
-  /** An admission Redis made after its request was refused was given back. */
+  /** The outcome of an admission that was unknown became known (from its late reply or its record). */
+  | 'admission_resolved'
+  /** … and Redis had admitted it: it was given back (counted in `admission_resolved` too). */
   | 'admission_given_back'
   /** An admission's outcome could not be learned before its record expired (it stays counted if it ran). */
   | 'admission_unresolved'
@@ -82,6 +85,11 @@ export interface RedisFleetStore extends FleetStore {
   writeBack(callId: string, work: WriteBack): Promise<number[]>;
   /** Keeps renewing the lease of a ticket this store did not issue (one written back). */
   adopt(ticket: Ticket, holdMs?: number): void;
+  /**
+   * Drops the settlements waiting to be sent again, for a Redis that lost its data: the windows
+   * they would correct are gone, and the replica writes back its own record of them, corrected.
+   */
+  dropResends(): void;
   /** Redis's clock, as this process estimates it from script replies (ms). */
   now(): number;
   readonly keys: KeyLayout;
@@ -133,6 +141,8 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     recordTtlMs,
     onClock: (redisMs, sentAt, receivedAt) => clock.sample(redisMs, sentAt, receivedAt),
     onOrphan(context, reply) {
+      event('admission_resolved', 1);
+      if (reply?.[0] !== 1) return;
       // Admitted after its request was refused: give everything back, the request included.
       const ticket = ticketOf(context, reply);
       event('admission_given_back', 1);
@@ -147,7 +157,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     try {
       reply = await admissions(args);
     } catch (error) {
-      event('admission_unknown', 1);
+      if (outcomeOf(error) === 'unknown') event('admission_unknown', 1);
       throw error;
     }
     if (reply[0] !== 1) return refusal(reply);
@@ -212,6 +222,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     adopt(ticket, holdMs) {
       leases.hold(ticket, holdMs);
     },
+    dropResends: settlements.dropResends,
     now: clock.now,
     mode: () => 'shared',
     async close() {

@@ -30,6 +30,7 @@ function flakyRedis(fail: () => Error | undefined, writes: WriteBack[] = []): Re
         return Promise.resolve(work.spend.map(() => 0));
       }),
     adopt: () => {},
+    dropResends: () => {},
     now: Date.now,
     mode: () => 'shared',
     close: () => Promise.resolve(),

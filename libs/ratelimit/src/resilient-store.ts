@@ -106,6 +106,9 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     replicas = Math.max(1, hb.replicas);
     const lost = epoch !== undefined && hb.epoch !== epoch;
     epoch = hb.epoch;
+    // Settlements waiting to be sent again would correct windows Redis no longer has: the write-back
+    // of everything this replica counted (corrections included) replaces them.
+    if (lost) redis.dropResends();
     if (mode === 'local' || lost) {
       if (await journal.writeBack(lost)) options.onWriteBack?.(lost);
     }

@@ -56,6 +56,8 @@ const RESEND_EVERY_MS = 250;
  */
 export function createSettleBatcher(options: SettleBatcherOptions) {
   const { keys } = options;
+  /** Bumped by `dropResends`: a call waiting to be sent again from an older generation is dropped. */
+  let generation = 0;
   const send = (
     batch: Pending[],
     keyArgs: string[],
@@ -63,6 +65,7 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
     order: WindowWork[],
     answers: Array<WindowWork | undefined>,
     firstSentAt: number,
+    sentIn: number,
   ): Promise<void> =>
     options.settle(keyArgs.length, ...keyArgs, ...args).then(
       (reply) => {
@@ -84,8 +87,12 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
           return;
         }
         setTimeout(() => {
+          if (sentIn !== generation) {
+            for (const p of batch) p.resolve(undefined);
+            return;
+          }
           options.onResend?.();
-          void send(batch, keyArgs, args, order, answers, firstSentAt);
+          void send(batch, keyArgs, args, order, answers, firstSentAt, sentIn);
         }, RESEND_EVERY_MS).unref();
       },
     );
@@ -160,7 +167,7 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
       for (const [period, sum] of periods) groups += `${sum.reserved}:${sum.actual}:${period};`;
       args.push(groups);
     }
-    return send(batch, keyArgs, args, order, answers, Date.now());
+    return send(batch, keyArgs, args, order, answers, Date.now(), generation);
   };
   const queue = createTickQueue(flush, 128);
   return {
@@ -191,5 +198,12 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
       });
     },
     flushNow: queue.drain,
+    /**
+     * Drops the settlements waiting to be sent again: Redis lost the state they would correct (the
+     * replica writes back its own record of the window instead, corrections included).
+     */
+    dropResends(): void {
+      generation++;
+    },
   };
 }
