@@ -276,7 +276,8 @@ function networkFailure(
   deployment: Deployment,
 ): AttemptResult {
   if (error.code === 'client_closed') {
-    end(undefined, undefined, false);
+    // The client left before the answer began: nothing was streamed (the prompt was sent).
+    end(undefined, undefined, false, 0);
     throw error;
   }
   const failure = failureOf(error);

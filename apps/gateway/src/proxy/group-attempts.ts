@@ -225,6 +225,11 @@ async function attemptOn(
   };
   // A streamed chunk keeps the lease alive (it is renewed only while the request shows progress).
   end.progress = () => deps.store.touch(ticket);
+  if (flight.signal.aborted) {
+    // The client left while the request waited for admission: nothing was sent, nothing is charged.
+    end({ promptTokens: 0, completionTokens: 0 }, undefined, false);
+    throw new GatewayError(499, 'client_closed', 'client closed the request');
+  }
   const result = await forward(flight, route, deployment, end);
   // A failure is settled (and its cooldown decided) before anyone acts on it.
   if (result.failure) await pending;

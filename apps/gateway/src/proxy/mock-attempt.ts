@@ -38,7 +38,7 @@ export async function mockAttempt(
   }
   if (mock.kind === 'timeout') {
     if (!(await waitUnlessGone(timeoutMs, input.signal))) {
-      end(undefined, undefined, false);
+      end(undefined, undefined, false, 0);
       throw closed();
     }
     const failure: AttemptFailure = { kind: 'timeout', status: 504 };
