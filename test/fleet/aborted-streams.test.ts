@@ -128,7 +128,10 @@ fleetgate_settings:
                 method: 'POST',
                 headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
                 body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
-              }).then(async (r) => (await r.text(), r.status)),
+              }).then(async (r) => {
+                await r.text();
+                return r.status;
+              }),
             ),
           ),
         )

@@ -37,7 +37,7 @@ async function connect(url: string, options: RedisOptions = CLIENT): Promise<Red
   return c;
 }
 
-function setup(namespace: string) {
+function setup() {
   const events: Partial<Record<StoreEvent, number>> = {};
   const onEvent = (e: StoreEvent, n: number) => {
     events[e] = (events[e] ?? 0) + n;
@@ -59,7 +59,7 @@ async function remaining(namespace: string, d: { id: string; limits: { rpm: numb
 describe('exactly once against a misbehaving connection', () => {
   it('an admission whose reply comes too late is refused to its caller and given back in Redis', async () => {
     const namespace = `test-${randomUUID()}`;
-    const { events, onEvent } = setup(namespace);
+    const { events, onEvent } = setup();
     const c = await connect(relay.url);
     const accounts = createRedisAccounts(c, { namespace });
     await accounts.create({ id: 'key', blocked: false, createdAt: Date.now(), doc: '{}' }, 0);
@@ -86,7 +86,7 @@ describe('exactly once against a misbehaving connection', () => {
 
   it('an admission on a connection cut before its reply is resolved through its record and given back', async () => {
     const namespace = `test-${randomUUID()}`;
-    const { events, onEvent } = setup(namespace);
+    const { events, onEvent } = setup();
     const store = createRedisStore(await connect(relay.url), { namespace, replyTimeoutMs: 50, onEvent });
     const d = { id: 'd:cut', limits: { rpm: 100, tpm: 10_000 } };
     relay.stall(200);
@@ -99,7 +99,7 @@ describe('exactly once against a misbehaving connection', () => {
 
   it('a settlement sent again after its connection was cut is applied once', async () => {
     const namespace = `test-${randomUUID()}`;
-    const { events, onEvent } = setup(namespace);
+    const { events, onEvent } = setup();
     const store = createRedisStore(await connect(relay.url), { namespace, onEvent });
     const d = { id: 'd:settle', limits: { rpm: 100, tpm: 10_000 } };
     const first = await store.admit({ candidates: [d], tokens: 100, leaseId: 'a' });
