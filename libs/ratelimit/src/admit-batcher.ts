@@ -1,11 +1,12 @@
 import { describeError, outcomeOf, StoreCallError } from './call-outcome.js';
+import type { CallRecord } from './call-records.js';
 import { hex12 } from './scripts/window.js';
 import { createTickQueue } from './tick-queue.js';
 
 /** Calls admit.lua and hands its reply over as bytes: numkeys, keys…, args… */
 export type AdmitCall = (...args: string[]) => Promise<unknown>;
 /** Calls resolve.lua on a call's record: its reply if it ran, else null (and it never will). */
-export type ResolveCall = (recordKey: string) => Promise<unknown>;
+export type ResolveCall = (record: CallRecord) => Promise<unknown>;
 
 /** One admission as admit.lua takes it: its keys and its three arguments (see the script's header). */
 export interface AdmissionArgs<C> {
@@ -20,8 +21,8 @@ export interface AdmissionArgs<C> {
 export interface AdmitBatcherOptions<C> {
   readonly admit: AdmitCall;
   readonly resolve: ResolveCall;
-  /** A fresh id per script call, and the key of its record. */
-  readonly nextCall: () => { readonly id: string; readonly recordKey: string };
+  /** Where the next script call leaves its record; told when a call failed (it may not have run). */
+  readonly records: { next(): CallRecord; failed(): void };
   /** One admission per script call instead of one call per tick. @default true */
   readonly batched?: boolean | undefined;
   /** How long a caller waits for the reply before its admission's outcome is unknown. @default no limit */
@@ -82,15 +83,16 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
       p.reject(error);
     }
   };
-  const resolveLater = (batch: Pending<C>[], recordKey: string, sentAt: number) => {
+  const resolveLater = (batch: Pending<C>[], record: CallRecord, sentAt: number) => {
     const attempt = () => {
-      options.resolve(recordKey).then(
+      options.resolve(record).then(
         (reply) => {
           if (Buffer.isBuffer(reply) && reply.length > 8) deliver(batch, reply);
           else for (const p of batch) options.onOrphan(p.context, undefined);
         },
         () => {
-          if (Date.now() - sentAt < options.recordTtlMs - 2 * RESOLVE_EVERY_MS)
+          // The record lives at least the TTL less the second its hash was opened in.
+          if (Date.now() - sentAt < options.recordTtlMs - 1_000 - 2 * RESOLVE_EVERY_MS)
             setTimeout(attempt, RESOLVE_EVERY_MS).unref();
           else options.onUnresolved?.(batch.length);
         },
@@ -100,9 +102,11 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
   };
   const late = `no reply from Redis within ${options.replyTimeoutMs} ms`;
   const flush = (batch: Pending<C>[]): void => {
-    const { recordKey } = options.nextCall();
-    const keys: string[] = [recordKey];
-    const args: string[] = [batch.length.toString(16)];
+    // admit.lua's first argument: the batch's size (4 hex digits), then the record's field.
+    const next = options.records.next();
+    const record = { key: next.key, field: batch.length.toString(16).padStart(4, '0') + next.field };
+    const keys: string[] = [record.key];
+    const args: string[] = [record.field];
     for (const p of batch) {
       for (const k of p.keys) keys.push(k);
       args.push(p.numbers, p.lease, p.cost);
@@ -126,10 +130,11 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
       },
       (error: unknown) => {
         if (timer) clearTimeout(timer);
+        options.records.failed();
         const outcome = outcomeOf(error);
         fail(batch, new StoreCallError(describeError(error), outcome, { cause: error }));
         // It may have run: find out, so that what it admitted is given back.
-        if (outcome === 'unknown') resolveLater(batch, recordKey, sentAt);
+        if (outcome === 'unknown') resolveLater(batch, record, sentAt);
       },
     );
   };

@@ -2,9 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RedisRelay, startRedisRelay } from '../../../test/support/redis-relay.js';
+import { admissionHeader } from './admit-batcher.js';
 import { StoreCallError } from './call-outcome.js';
+import { createKeyLayout } from './keys.js';
+import { geometry } from './options.js';
 import { createRedisAccounts } from './redis-accounts.js';
 import { createRedisStore, type StoreEvent } from './redis-store.js';
+import { admitScript } from './scripts/admit.js';
+import { RESOLVE_LUA } from './scripts/small.js';
+import { hex12 } from './scripts/window.js';
 
 /**
  * Every admission and settlement is applied once, whatever the connection does: the Redis store
@@ -116,5 +122,27 @@ describe('exactly once against a misbehaving connection', () => {
     expect(events.settlement_resent ?? 0).toBeGreaterThanOrEqual(1);
     // 100 + 10 used: the correction of -90 applied once, not twice (which would leave 20).
     expect((await remaining(namespace, d)).tokens).toBe(10_000 - 110);
+  });
+
+  it('an admission resolved as never run, then arriving after all, changes nothing', async () => {
+    // The race the record's tombstone is for: a call still on a dead connection's way to Redis
+    // when the replica, reconnected, asks what became of it.
+    const namespace = `test-${randomUUID()}`;
+    const c = await connect(inject('redisUrl'), {});
+    c.defineCommand('resolveTest', { lua: RESOLVE_LUA });
+    c.defineCommand('admitTest', { lua: admitScript(geometry({}), 15_000) });
+    const call = c as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>;
+    const keys = createKeyLayout(namespace);
+    const records = keys.records('replica', 1);
+    const window = keys.subject('d:race').window;
+    const numbers = admissionHeader(1, 1, 0, 0) + hex12(10) + hex12(0) + hex12(0);
+    // admit.lua's first argument (and the call's field): one admission, ':', the call's id.
+    expect(await call['resolveTest']!(1, records, '0001:call-1', 15_000)).toBeNull();
+    const late = await call['admitTest']!(2, records, window, '0001:call-1', numbers, '', '');
+    expect(late).toBe('');
+    expect(await c.exists(window)).toBe(0);
+    // The same admission under a fresh id is made.
+    await call['admitTest']!(2, records, window, '0001:call-2', numbers, '', '');
+    expect(await c.exists(window)).toBe(1);
   });
 });

@@ -11,8 +11,9 @@
  *                                               TTL ≥ window + 2 buckets + 120 s, ≥ the cooldown
  *   fleetgate:v1:{ns}:inflight:<subject>  ZSET  lease id → expiry                 TTL lease
  *   fleetgate:v1:{ns}:replicas            ZSET  replica id → expiry               TTL 2 × heartbeat TTL
- *   fleetgate:v1:{ns}:rec:<call id>       STRING what one admission or settlement call did   TTL record TTL
- *                                               (15 s): a late, resent or resolved call is a no-op
+ *   fleetgate:v1:{ns}:rec:<owner>:<sec>   HASH  call id → what the call did, for the calls a store
+ *                                               made in one second        TTL record TTL (15 s)
+ *                                               (a late, resent or resolved call is a no-op)
  *   fleetgate:v1:{ns}:epoch               STRING this Redis's lifetime: a new value means it lost
  *                                               its data, so replicas write back their own windows
  *
@@ -30,8 +31,11 @@ export interface KeyLayout {
   subject(id: string): SubjectKeys;
   /** An account's (virtual key's) record: see scripts/accounts.ts. */
   account(id: string): string;
-  /** The record of one script call (an admission batch, a settlement batch, a write-back). */
-  record(callId: string): string;
+  /**
+   * The records of the script calls (admission batches, settlement batches, write-backs) one store
+   * (`owner`) made in one second (`slice`).
+   */
+  records(owner: string, slice: number): string;
   readonly replicas: string;
   readonly epoch: string;
 }
@@ -55,7 +59,7 @@ export function createKeyLayout(namespace: string): KeyLayout {
       return keys;
     },
     account: (id) => `${prefix}account:${id}`,
-    record: (callId) => `${prefix}rec:${callId}`,
+    records: (owner, slice) => `${prefix}rec:${owner}:${slice}`,
     replicas: `${prefix}replicas`,
     epoch: `${prefix}epoch`,
   };

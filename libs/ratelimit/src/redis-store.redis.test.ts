@@ -65,14 +65,9 @@ describe('redis store', () => {
     // records of the admission and settlement calls, and the epoch. The in-flight sets emptied
     // when the request settled, and Redis deletes empty sets.
     const names = keys.map((k) => k.split('}:')[1]!);
-    expect(names.map((n) => n.replace(/^rec:.*/, 'rec:…'))).toEqual([
-      'epoch',
-      'rec:…',
-      'rec:…',
-      'replicas',
-      'w:d:ttl',
-      'w:k:ttl',
-    ]);
+    expect(names.filter((n) => !n.startsWith('rec:'))).toEqual(['epoch', 'replicas', 'w:d:ttl', 'w:k:ttl']);
+    // The calls' records: one hash per second of calls (the admission's and settlement's second).
+    expect(names.filter((n) => n.startsWith('rec:')).length).toBeGreaterThanOrEqual(1);
     const ttls = await Promise.all(keys.map(async (k) => [k, await c.pttl(k)] as const));
     // The epoch is the one key kept for good: it stands for this Redis's data (one per namespace).
     for (const [key, ttl] of ttls)

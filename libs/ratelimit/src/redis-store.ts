@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { createAdmitBatcher } from './admit-batcher.js';
 import { outcomeOf } from './call-outcome.js';
+import { createCallRecords } from './call-records.js';
 import { createKeyLayout, type KeyLayout } from './keys.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { type Geometry, geometry, type WindowOptions } from './options.js';
@@ -117,25 +118,20 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   const scripts = defineScripts(client, geo, recordTtlMs);
   const leases = createLeaseKeeper((...args) => scripts.renew(...args), geo.leaseMs, keys);
   const clock = createRedisClock();
-  const callPrefix = `${options.replicaId ?? randomUUID()}:${Date.now().toString(36)}:`;
-  let callSeq = 0;
-  const nextCall = () => {
-    const id = callPrefix + (++callSeq).toString(36);
-    return { id, recordKey: keys.record(id) };
-  };
+  const records = createCallRecords(keys, `${options.replicaId ?? randomUUID()}:${Date.now().toString(36)}`);
   const event = options.onEvent ?? (() => {});
   const settlements = createSettleBatcher({
     settle: (...args) => scripts.settle(...args),
     keys,
-    nextCall,
+    records,
     recordTtlMs,
     onResend: () => event('settlement_resent', 1),
     onLost: (n) => event('settlement_lost', n),
   });
   const admissions = createAdmitBatcher<AdmitContext>({
     admit: (...args) => scripts.admit(...args),
-    resolve: (recordKey) => scripts.resolve(1, recordKey, recordTtlMs),
-    nextCall,
+    resolve: (record) => scripts.resolve(1, record.key, record.field, recordTtlMs),
+    records,
     batched: options.batchAdmissions ?? true,
     replyTimeoutMs: options.replyTimeoutMs,
     recordTtlMs,
@@ -214,7 +210,9 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
       await client.zrem(keys.replicas, replicaId);
     },
     async writeBack(callId, work) {
-      const reply = (await scripts.writeback(...writeBackArgs(keys, keys.record(callId), work))) as Buffer;
+      const reply = (await scripts.writeback(
+        ...writeBackArgs(keys, keys.records(`wb:${callId}`, 0), work),
+      )) as Buffer;
       const periods: number[] = [];
       for (let at = 8; at + 8 <= reply.length; at += 8) periods.push(reply.readDoubleLE(at));
       return periods;
@@ -235,7 +233,10 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
 /** writeback.lua's numkeys, keys and arguments (see its header). */
 function writeBackArgs(keys: KeyLayout, recordKey: string, work: WriteBack): Array<string | number> {
   const keyArgs: string[] = [recordKey];
-  const args: string[] = [hex12(work.windows.length) + hex12(work.leases.length) + hex12(work.spend.length)];
+  const args: string[] = [
+    '!wb',
+    hex12(work.windows.length) + hex12(work.leases.length) + hex12(work.spend.length),
+  ];
   for (const w of work.windows) {
     keyArgs.push(keys.subject(w.subjectId).window);
     let numbers = hex12(w.buckets.length);

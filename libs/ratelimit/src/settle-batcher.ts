@@ -1,3 +1,4 @@
+import type { CallRecord } from './call-records.js';
 import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
 import { DELTA_OFFSET, hex12 } from './scripts/window.js';
@@ -10,8 +11,8 @@ export type SettleCall = (...args: Array<string | number>) => Promise<unknown>;
 export interface SettleBatcherOptions {
   readonly settle: SettleCall;
   readonly keys: KeyLayout;
-  /** A fresh id per script call, and the key of its record. */
-  readonly nextCall: () => { readonly id: string; readonly recordKey: string };
+  /** Where the next script call leaves its record; told when a call failed (it may not have run). */
+  readonly records: { next(): CallRecord; failed(): void };
   /** How long a call's record lives: a call is sent again only within it (after that, once could be twice). */
   readonly recordTtlMs: number;
   /** A call sent again because its first send failed or went unanswered. */
@@ -81,7 +82,9 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
         });
       },
       () => {
-        if (Date.now() - firstSentAt >= options.recordTtlMs - 4 * RESEND_EVERY_MS) {
+        options.records.failed();
+        // The record lives at least the TTL less the second its hash was opened in.
+        if (Date.now() - firstSentAt >= options.recordTtlMs - 1_000 - 4 * RESEND_EVERY_MS) {
           options.onLost?.(batch.length);
           for (const p of batch) p.resolve(undefined);
           return;
@@ -146,8 +149,9 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
       }
     }
     // settle.lua's arguments: see its header.
-    const keyArgs: string[] = [options.nextCall().recordKey];
-    const args: string[] = [hex12(windows.size) + hex12(leases.size) + hex12(spend.size)];
+    const record = options.records.next();
+    const keyArgs: string[] = [record.key];
+    const args: string[] = [record.field, hex12(windows.size) + hex12(leases.size) + hex12(spend.size)];
     const order: WindowWork[] = [];
     for (const w of windows.values()) {
       keyArgs.push(w.key);

@@ -9,10 +9,12 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  * minutes (admission already counted the calls), release in-flight leases, move accounts' spend
  * from the reserved estimates to the real costs.
  *
- * KEYS[1] the call's record (keys.ts): set first with NX, so a settlement sent again (its first
- *   send's outcome unknown) is applied once — a second run finds the record and changes nothing.
+ * KEYS[1] the records of this replica's calls in this second (keys.ts): the call's field is set
+ *   first with HSETNX, so a settlement sent again (its first send's outcome unknown) is applied
+ *   once — a second run finds the field and changes nothing.
  * KEYS from 2: W window HASHes (see window.ts), then I in-flight ZSETs, then A account records.
- * ARGV[1] W, I, A as 12 hex digits each; then
+ * ARGV[1] the call's id, prefixed with '!' when this call gives KEYS[1] its TTL (see admit.lua).
+ * ARGV[2] W, I, A as 12 hex digits each; then
  *   per window: one argument of 12-hex-digit numbers: failures, n, m, then n pairs of bucket and
  *     token delta (actual − reserved, summed over the batch) plus 2^47, then m pairs of bucket and
  *     requests to give back (admissions that were never used: their outcome came too late);
@@ -30,15 +32,16 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  */
 export function settleScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
-if not call('SET', KEYS[1], '1', 'NX', 'PX', '${recordTtlMs}') then return {} end
+if call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return {} end
+if string.byte(ARGV[1], 1) == 33 then call('PEXPIRE', KEYS[1], '${recordTtlMs}') end
 local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
 ${ACCOUNT_LEGACY_LUA.trim()}
 local sub = string.sub
-local head = ARGV[1]
+local head = ARGV[2]
 local nw, ni, na = tonumber(sub(head, 1, 12), 16), tonumber(sub(head, 13, 24), 16), tonumber(sub(head, 25, 36), 16)
 local out = {}
-local a = 2
+local a = 3
 for w = 1, nw do
   local key, n = KEYS[w + 1], ARGV[a]
   a = a + 1

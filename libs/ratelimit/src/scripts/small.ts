@@ -51,16 +51,16 @@ return { redis.call('ZCARD', KEYS[1]), epoch, now }
  * resolve.lua — what became of a call whose reply never came (its connection closed, or it outlived
  * the client's patience): its record if it ran; if it did not, a tombstone ('') so that it never
  * will (a copy still in flight finds the record and changes nothing).
- * KEYS[1] the call's record   ARGV[1] record TTL (ms)
+ * KEYS[1] the records of the call's second   ARGV[1] the call's id   ARGV[2] record TTL (ms)
  * Returns the record, or nil when the call had not run.
  */
 export const RESOLVE_LUA = `
-local done = redis.call('GET', KEYS[1])
+local done = redis.call('HGET', KEYS[1], ARGV[1])
 if done then return done end
-redis.call('SET', KEYS[1], '', 'PX', ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], '')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return false
 `;
-
 /**
  * renew.lua — extends the leases of requests still in flight, so only a dead replica's leases expire.
  * KEYS[i] in-flight ZSET   ARGV[1] lease (ms)   ARGV[i+1] lease id held in KEYS[i]

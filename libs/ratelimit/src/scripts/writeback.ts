@@ -9,10 +9,10 @@ import { windowPrelude } from './window.js';
  * tokens into the windows' buckets where they were admitted (buckets that have left the span are
  * skipped: they no longer count), the leases of those requests still in flight, and their spend.
  *
- * KEYS[1] the call's record (a write-back sent twice is applied once: the second finds the record
- *   and returns what the first answered).
+ * KEYS[1] the records of this replica's calls in this second, ARGV[1] the call's id (a write-back
+ *   sent twice is applied once: the second finds its record and returns what the first answered).
  * KEYS from 2: W window HASHes (window.ts), then I in-flight ZSETs, then A account records.
- * ARGV[1] W, I, A as 12 hex digits each; then
+ * ARGV[2] W, I, A as 12 hex digits each; then
  *   per window: 12-hex-digit numbers: n, then n triples bucket, requests, tokens;
  *   per in-flight set: the number of leases, then the lease ids;
  *   per account: the spend to add (USD, decimal).
@@ -24,7 +24,7 @@ import { windowPrelude } from './window.js';
  */
 export function writebackScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
-local done = call('GET', KEYS[1])
+local done = call('HGET', KEYS[1], ARGV[1])
 if done then return done end
 local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
@@ -65,9 +65,9 @@ local function opened(key)
   return tc, cb, cv, cool, nc, cn, m, calls, fail
 end
 
-local head = ARGV[1]
+local head = ARGV[2]
 local nw, ni, na = tonumber(sub(head, 1, 12), 16), tonumber(sub(head, 13, 24), 16), tonumber(sub(head, 25, 36), 16)
-local a = 2
+local a = 3
 for w = 1, nw do
   local key, n = KEYS[1 + w], ARGV[a]
   a = a + 1
@@ -120,7 +120,8 @@ for i = 1, na do
   end
 end
 local reply = table.concat(out)
-call('SET', KEYS[1], reply, 'PX', '${recordTtlMs}')
+call('HSET', KEYS[1], ARGV[1], reply)
+call('PEXPIRE', KEYS[1], '${recordTtlMs}')
 return reply
 `;
 }
