@@ -29,8 +29,6 @@ export interface AdmitBatcherOptions<C> {
   readonly replyTimeoutMs?: number | undefined;
   /** How long a call's record lives in Redis: an unknown outcome is resolved within it or not at all. */
   readonly recordTtlMs: number;
-  /** Redis's clock at the call, for the caller's clock. */
-  readonly onClock?: ((redisMs: number, sentAt: number, receivedAt: number) => void) | undefined;
   /**
    * The outcome of an admission whose caller was told it was unknown, once it is known: Redis's
    * reply (an admission to give back when it admitted), or undefined when it never ran.
@@ -65,7 +63,7 @@ const RESOLVE_EVERY_MS = 250;
  */
 export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
   const deliver = (batch: Pending<C>[], bytes: Buffer) => {
-    let at = 8;
+    let at = 0;
     for (const p of batch) {
       const doubles = readReply(bytes, at);
       at += 8 * (doubles.length + 1);
@@ -87,7 +85,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
     const attempt = () => {
       options.resolve(record).then(
         (reply) => {
-          if (Buffer.isBuffer(reply) && reply.length > 8) deliver(batch, reply);
+          if (Buffer.isBuffer(reply) && reply.length > 0) deliver(batch, reply);
           else for (const p of batch) options.onOrphan(p.context, undefined);
         },
         () => {
@@ -124,9 +122,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
     options.admit(String(keys.length), ...keys, ...args).then(
       (reply) => {
         if (timer) clearTimeout(timer);
-        const bytes = reply as Buffer;
-        if (bytes.length >= 8) options.onClock?.(bytes.readDoubleLE(0), sentAt, Date.now());
-        deliver(batch, bytes);
+        deliver(batch, reply as Buffer);
       },
       (error: unknown) => {
         if (timer) clearTimeout(timer);

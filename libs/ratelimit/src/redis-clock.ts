@@ -1,6 +1,6 @@
 /**
- * Redis's clock (`TIME`), as this process can read it without asking: every script reply that
- * carries Redis's time is a sample of the offset between the two clocks, taken at the middle of the
+ * Redis's clock (`TIME`), as this process can read it without asking: every heartbeat's reply
+ * carries Redis's time, a sample of the offset between the two clocks taken at the middle of the
  * call. The sample from the fastest recent call wins (its midpoint is the least uncertain), so a
  * reply delayed by a busy event loop or a stalled network does not drag the clock.
  *

@@ -135,7 +135,6 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     batched: options.batchAdmissions ?? true,
     replyTimeoutMs: options.replyTimeoutMs,
     recordTtlMs,
-    onClock: (redisMs, sentAt, receivedAt) => clock.sample(redisMs, sentAt, receivedAt),
     onOrphan(context, reply) {
       event('admission_resolved', 1);
       if (reply?.[0] !== 1) return;

@@ -32,8 +32,8 @@ import { windowPrelude } from './window.js';
  *   see account-state.ts), then per subject its window HASH (see window.ts) and, when
  *   parallel > 0, its in-flight ZSET (lease id → lease expiry, ms).
  *
- * Returns Redis's clock (ms, a double: the caller's clock follows it), then, admission after
- * admission, the count n of its reply's doubles (a double) and then the reply: n little-endian doubles (bytes, like the arguments: a table reply costs Redis a conversion
+ * Returns, admission after admission, the count n of its reply's doubles (a double) and then the
+ * reply: n little-endian doubles (bytes, like the arguments: a table reply costs Redis a conversion
  * per element):
  *         1, chosen candidate (1-based), bucket, then for the chosen candidate and each gate:
  *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms,
@@ -268,7 +268,7 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
   k0 = k0 + tonumber(sub(A, 1, 12), 16)
   ai = ai + 3
 end
-local out = spack('<d', now) .. table.concat(replies)
+local out = table.concat(replies)
 if made then call('HSET', KEYS[1], ARGV[1], out) end
 if string.byte(ARGV[1], 5) == 33 then call('PEXPIRE', KEYS[1], '${recordTtlMs}') end
 return out
