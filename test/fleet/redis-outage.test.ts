@@ -107,6 +107,18 @@ fleetgate_settings:
       const sentAt = (i * 1000) / RATE;
       return sentAt >= killedAt && sentAt < restartedAt;
     });
+    console.info(
+      JSON.stringify({
+        outageMs: Math.round(restartedAt - killedAt),
+        duringOutage: during.length,
+        servedDuringOutage: during.filter((r) => r.status === 200).length,
+        maxAddedMsDuringOutage: Math.max(...during.map(added)),
+        statuses: results.reduce(
+          (a: Record<number, number>, r) => ({ ...a, [r.status]: (a[r.status] ?? 0) + 1 }),
+          {},
+        ),
+      }),
+    );
     expect(during.length).toBeGreaterThanOrEqual(Math.floor(((restartedAt - killedAt) / 1000) * RATE) - 1);
     expect(during.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(
       Math.ceil(0.95 * during.length),
@@ -135,6 +147,7 @@ fleetgate_settings:
     const probe = await ask(replicas[0]!);
     expect(probe.status).toBe(200);
     const left = Number(probe.headers.get('x-ratelimit-remaining-requests'));
+    console.info(JSON.stringify({ servedInWindow: served, leftAfterProbe: left }));
     expect(left).toBe(RPM - served - 1);
     expect(await askUntilRefused(replicas, ask)).toBe(left);
     // The upstream never saw a request beyond its quota.

@@ -64,6 +64,11 @@ export interface MemoryFleetStore extends FleetStore {
   };
   /** What this store admitted on its own is now counted by Redis too: it becomes like the rest. */
   clearLocal(): void;
+  /**
+   * The end of an admission made through Redis (`record`): its tokens corrected to `actualTokens`,
+   * its lease released. Synchronous and cheap: it runs for every request while Redis answers.
+   */
+  settleRecord(ticket: Ticket, actualTokens: number): void;
 }
 
 /**
@@ -219,6 +224,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
         const w = windows(s.id);
         count(w, s, limitArg(s.limits.tpm) > 0 ? ticket.tokens : 0, ticket.bucket, t, geo, false);
         if (limitArg(s.limits.maxParallel) > 0) w.leases.add(ticket.leaseId);
+      }
+    },
+    settleRecord(ticket, actualTokens) {
+      const delta = Number.isFinite(actualTokens) ? Math.max(0, Math.ceil(actualTokens)) - ticket.tokens : 0;
+      let t: number | undefined;
+      for (const s of ticket.subjects) {
+        const w = subjects.get(s.id);
+        if (!w) continue;
+        if (delta !== 0 && limitArg(s.limits.tpm) > 0)
+          correct(w, ticket.bucket, delta, (t ??= now()), geo, false);
+        if (w.leases.size > 0) w.leases.delete(ticket.leaseId);
       }
     },
     journal(all) {

@@ -188,10 +188,10 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       if (ticket.mode === 'local') {
         const adopted = journal.settled(ticket, actualCost);
         if (!adopted) return local.settle(ticket, actualTokens, outcome, actualCost);
-        void local.settle(adopted.ticket, actualTokens, 'none');
+        local.settleRecord(adopted.ticket, actualTokens);
         return redis.settle(adopted.ticket, actualTokens, outcome, adopted.cost);
       }
-      void local.settle(ticket, actualTokens, 'none');
+      local.settleRecord(ticket, actualTokens);
       return redis.settle(ticket, actualTokens, outcome, actualCost);
     },
     touch(ticket) {
