@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LoadResult, openLoop } from '../support/load.js';
+import { byStatus, type LoadResult, openLoop } from '../support/load.js';
 import { type GatewayProc, killAll, startFakeLlm, startGateway } from '../support/processes.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
@@ -113,8 +113,7 @@ fleetgate_settings:
         duringOutage: during.length,
         servedDuringOutage: during.filter((r) => r.status === 200).length,
         maxAddedMsDuringOutage: Math.max(...during.map(added)),
-        statuses: results.reduce(
-          (a: Record<number, number>, r) => ({ ...a, [r.status]: (a[r.status] ?? 0) + 1 }),
+        statuses: byStatus(results),
           {},
         ),
       }),

@@ -232,8 +232,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
       for (const s of ticket.subjects) {
         const w = subjects.get(s.id);
         if (!w) continue;
-        if (delta !== 0 && limitArg(s.limits.tpm) > 0)
-          correct(w, ticket.bucket, delta, (t ??= now()), geo, false);
+        if (delta !== 0 && limitArg(s.limits.tpm) > 0) {
+          t ??= now();
+          correct(w, ticket.bucket, delta, t, geo, false);
+        }
         if (w.leases.size > 0) w.leases.delete(ticket.leaseId);
       }
     },
