@@ -114,8 +114,6 @@ fleetgate_settings:
         servedDuringOutage: during.filter((r) => r.status === 200).length,
         maxAddedMsDuringOutage: Math.max(...during.map(added)),
         statuses: byStatus(results),
-          {},
-        ),
       }),
     );
     expect(during.length).toBeGreaterThanOrEqual(Math.floor(((restartedAt - killedAt) / 1000) * RATE) - 1);
