@@ -227,6 +227,30 @@ describe('redis store', () => {
     await alive.close();
   });
 
+  it('renews a lease only while its request shows progress within its hold time', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = createRedisStore(client(), { namespace, leaseMs: 600 });
+    const d = { id: 'd:hold', limits: { maxParallel: 2 } };
+    const stuck = await store.admit({ candidates: [d], tokens: 0, leaseId: 'stuck', holdMs: 300 });
+    const streaming = await store.admit({ candidates: [d], tokens: 0, leaseId: 'streaming', holdMs: 300 });
+    if (!stuck.admitted || !streaming.admitted) throw new Error('not admitted');
+    // The stream makes progress every 100 ms; the stuck request never does and never settles.
+    const chunks = setInterval(() => store.touch(streaming.ticket), 100);
+    const started = Date.now();
+    let n = 0;
+    await expect
+      .poll(async () => (await store.admit({ candidates: [d], tokens: 0, leaseId: `p${n++}` })).admitted, {
+        timeout: 3_000,
+        interval: 50,
+      })
+      .toBe(true);
+    // The stuck one's slot came back one lease after its hold time ran out; the stream kept its slot.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'q' })).admitted).toBe(false);
+    clearInterval(chunks);
+    await store.close();
+  });
+
   it('counts live replicas from heartbeats', async () => {
     const store = createRedisStore(client(), { namespace: `test-${randomUUID()}` });
     const live = async (id: string) => (await store.heartbeat(id, 300)).replicas;
