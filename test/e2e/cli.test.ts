@@ -118,10 +118,19 @@ describe('fleetgate command line', () => {
       headers: { authorization: 'Bearer sk-1' },
       body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // The request has reached the upstream (where it waits 1.5 s) when the signal comes.
+    await expect.poll(async () => (await fake.stats()).inFlight, { timeout: 3_000, interval: 20 }).toBe(1);
     gateway.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    await expect(fetch(`${gateway.url}/health/liveliness`)).rejects.toThrow();
+    await expect
+      .poll(
+        () =>
+          fetch(`${gateway.url}/health/liveliness`).then(
+            () => 'accepting',
+            () => 'closed',
+          ),
+        { timeout: 1_000, interval: 20 },
+      )
+      .toBe('closed');
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(((await res.json()) as { object: string }).object).toBe('chat.completion');

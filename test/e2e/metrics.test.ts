@@ -276,6 +276,10 @@ describe('/metrics after a known sequence of requests', () => {
     expect(metrics.sum('fleetgate_live_replicas')).toBe(1);
     expect(metrics.select('fleetgate_in_flight_requests', priced)).toHaveLength(1);
     expect(metrics.sum('fleetgate_in_flight_requests')).toBe(0);
+    // Redis answered every call in time: no refusal for an unknown outcome, no episode, nothing to resolve.
+    expect(admissions('fleet_state_unknown')).toBe(0);
+    expect(metrics.sum('fleetgate_fleet_state_episodes_total')).toBe(0);
+    expect(metrics.sum('fleetgate_fleet_store_events_total')).toBe(0);
   });
 
   it('exports no family this test does not check (besides process and Node.js runtime metrics)', () => {
@@ -308,6 +312,8 @@ describe('/metrics after a known sequence of requests', () => {
       'fleetgate_fleet_state_mode',
       'fleetgate_live_replicas',
       'fleetgate_in_flight_requests',
+      'fleetgate_fleet_state_episodes_total',
+      'fleetgate_fleet_store_events_total',
     ]);
     const unchecked = [...metrics.families.keys()].filter(
       (f) => !checked.has(f) && !f.startsWith('process_') && !f.startsWith('nodejs_'),

@@ -114,8 +114,7 @@ describe('virtual keys across the fleet', () => {
     await doomed.kill();
     await reader.read().catch(() => undefined);
     await fake.control({ chunkDelayMs: 0 });
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await spend()).toBeCloseTo(n * cost + reserved, 12);
+    await expect.poll(spend, { timeout: 3_000 }).toBeCloseTo(n * cost + reserved, 12);
     await Promise.all([...replicas.slice(0, 3).map((g) => g.stop()), fake.stop()]);
   }, 60_000);
 });

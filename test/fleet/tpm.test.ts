@@ -7,8 +7,11 @@ afterAll(async () => {
   await killAll();
 });
 
-/** Settlement runs after the response by design (off the critical path); give it a moment. */
-const settled = () => new Promise((r) => setTimeout(r, 150));
+/** The key's spend, which each stream's settlement moves in the same atomic step as its tokens. */
+async function spendOf(url: string, token: string): Promise<number> {
+  const res = await fetch(`${url}/key/info?key=${token}`, { headers: { authorization: 'Bearer sk-fleet' } });
+  return ((await res.json()) as { info: { spend: number } }).info.spend;
+}
 
 describe('TPM across replicas with streamed responses', () => {
   it('reserves an estimate, then settles each stream to the usage the upstream reported', async () => {
@@ -16,7 +19,7 @@ describe('TPM across replicas with streamed responses', () => {
     const config = `
 model_list:
   - model_name: gpt-4o-mini
-    litellm_params: { model: openai/m, api_base: "${fake.url}/v1", tpm: 1000 }
+    litellm_params: { model: openai/m, api_base: "${fake.url}/v1", tpm: 1000, input_cost_per_token: 0.001, output_cost_per_token: 0.001 }
 general_settings:
   master_key: sk-fleet
 fleetgate_settings:
@@ -24,6 +27,13 @@ fleetgate_settings:
 `;
     const env = { REDIS_URL: inject('redisUrl') };
     const replicas = await Promise.all([startGateway({ config, env }), startGateway({ config, env })]);
+    const issued = (await (
+      await fetch(`${replicas[0]!.url}/key/generate`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-fleet', 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { key: string; token: string };
     // 400 characters: the fake upstream counts 100 prompt tokens and answers 16 completion tokens.
     const content = 'abcd'.repeat(100);
     const body = {
@@ -38,7 +48,7 @@ fleetgate_settings:
     let used = 0;
     for (let i = 0; i < 4; i++) {
       const g = replicas[i % 2]!;
-      const client = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: 'sk-fleet', maxRetries: 0 });
+      const client = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: issued.key, maxRetries: 0 });
       const { data: stream, response } = await client.chat.completions.create(body).withResponse();
       // What is left after this request's reservation: everything really used so far is counted.
       expect(Number(response.headers.get('x-ratelimit-remaining-tokens'))).toBe(1000 - used - estimate);
@@ -46,13 +56,16 @@ fleetgate_settings:
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       expect(text.trim().split(' ')).toHaveLength(16);
       used += actual;
-      await settled();
+      // Settled (off the response's path): the spend moved to the real usage, and with it the tokens.
+      await expect
+        .poll(() => spendOf(g.url, issued.token), { timeout: 3_000, interval: 20 })
+        .toBeCloseTo(used * 0.001, 9);
     }
     // 1000 - 4 × 116 = 536 tokens left: less than the next reservation needs, on either replica.
     for (const g of replicas) {
       const res = await fetch(`${g.url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { authorization: 'Bearer sk-fleet', 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       expect(res.status).toBe(429);

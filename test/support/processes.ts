@@ -129,6 +129,7 @@ export interface FakeStats {
   byStatus: Record<string, number>;
   byPrefix: Record<string, { accepted: number; rejected429: number }>;
   maxInAnyWindow: Record<string, number>;
+  quotaWindowMs: number;
   accepted: Record<string, number[]>;
   aborted: number;
   inFlight: number;

@@ -11,6 +11,8 @@ export interface RedisServer {
   readonly port: number;
   /** Stops the server (SIGTERM, then SIGKILL after 2 s). */
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL): a crash, as far as its clients can tell. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
   /** Stops it for good and removes its data directory. */
@@ -36,12 +38,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     child.on('error', () => {});
     await waitForPort(port, 10_000);
   };
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGTERM');
+    c.kill(signal);
     const timer = setTimeout(() => c.kill('SIGKILL'), 2_000);
     await exited;
     clearTimeout(timer);
@@ -51,7 +53,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     url: `redis://127.0.0.1:${port}`,
     port,
     start,
-    stop,
+    stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     close: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });

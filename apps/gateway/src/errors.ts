@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'context_window_exceeded'
   | 'rate_limited'
   | 'no_deployment_available'
+  | 'fleet_state_unknown'
   | 'upstream_error'
   /** The provider refused the deployment's credentials (or the token exchange did). */
   | 'upstream_auth_error'

@@ -63,15 +63,21 @@ export interface AppParts {
   /** What the fleet page says of the fleet's mode and store. @default local, memory */
   readonly fleetMode?: () => string;
   readonly storeKind?: 'redis' | 'memory';
+  /**
+   * The clock keys' expiry and budget resets are computed and checked with: Redis's, as the fleet
+   * store estimates it, so the admin API, the key cache and the scripts agree. @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /** The app and everything its requests share, without a socket: what `app.request()` tests drive. */
 export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps: ProxyDeps } {
   const { config } = parts;
+  const now = parts.now ?? Date.now;
   const keyCache = parts.accounts ? createKeyCache(parts.accounts) : undefined;
   const deps: ProxyDeps = {
     config,
-    authenticate: createAuthenticator(config.masterKey, keyCache && { cache: keyCache, now: Date.now }),
+    authenticate: createAuthenticator(config.masterKey, keyCache && { cache: keyCache, now }),
     router: createModelRouter(config),
     store: parts.store,
     upstream: parts.upstream ?? createUpstreamAgent(),
@@ -100,9 +106,9 @@ export function createGatewayApp(parts: AppParts): { app: Hono<GatewayEnv>; deps
   let admin: Parameters<typeof createApp>[1]['admin'];
   const directory = parts.accounts ? createDirectory(parts.accounts) : undefined;
   if (directory) {
-    const keys = createKeyAdmin(directory.keys);
-    const teams = createTeamAdmin(directory);
-    admin = { keys, teams, users: createUserAdmin(directory, keys, teams) };
+    const keys = createKeyAdmin(directory.keys, now);
+    const teams = createTeamAdmin(directory, now);
+    admin = { keys, teams, users: createUserAdmin(directory, keys, teams, now) };
   }
   const view = parts.view;
   const fleetPage = view && {
@@ -131,7 +137,10 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
   const { config, logger } = options;
   const metrics = createMetrics();
   const gatherMetrics = cluster.isWorker ? joinClusterMetrics(metrics.registry) : undefined;
-  const fleet = await createFleetState(config, logger);
+  const fleet = await createFleetState(config, logger, {
+    event: (event, count) => metrics.storeEvent(event, count),
+    episode: (reason) => metrics.episode(/connection down/.test(reason) ? 'connection_down' : 'no_reply'),
+  });
   metrics.declareDeployments(config.deployments);
   metrics.watchFleet(() => ({ mode: fleet.mode(), store: fleet.cache, replicas: fleet.liveReplicas() }));
   metrics.watchBudgets(() => readKeyBudgets(fleet.accounts, metrics.servedKeys));
@@ -149,10 +158,12 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
     view: fleet.view,
     fleetMode: fleet.mode,
     storeKind: fleet.cache,
+    now: fleet.now,
     readiness: () => ({
       shuttingDown,
       cache: fleet.cache,
       fleetState: fleet.mode(),
+      episode: fleet.episode(),
       liveReplicas: fleet.liveReplicas(),
       version: VERSION,
     }),

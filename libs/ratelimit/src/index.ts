@@ -13,6 +13,7 @@ export {
   type UpdateResult,
   type WriteOptions,
 } from './accounts.js';
+export { type CallOutcome, StoreCallError } from './call-outcome.js';
 export {
   createMemoryFleetView,
   createRedisFleetView,
@@ -31,9 +32,12 @@ export {
   type RedisClient,
   type RedisFleetStore,
   type RedisStoreOptions,
+  type StoreEvent,
+  type WriteBack,
 } from './redis-store.js';
 export {
   createResilientStore,
+  type Episode,
   type ResilientStore,
   type ResilientStoreOptions,
   shareOf,

@@ -11,6 +11,11 @@
  *                                               TTL ≥ window + 2 buckets + 120 s, ≥ the cooldown
  *   fleetgate:v1:{ns}:inflight:<subject>  ZSET  lease id → expiry                 TTL lease
  *   fleetgate:v1:{ns}:replicas            ZSET  replica id → expiry               TTL 2 × heartbeat TTL
+ *   fleetgate:v1:{ns}:rec:<owner>:<sec>   HASH  call id → what the call did, for the calls a store
+ *                                               made in one second        TTL record TTL (15 s)
+ *                                               (a late, resent or resolved call is a no-op)
+ *   fleetgate:v1:{ns}:epoch               STRING this Redis's lifetime: a new value means it lost
+ *                                               its data, so replicas write back their own windows
  *
  * A script is handed one key per subject, plus the lease set when the subject has a parallel
  * limit: every key passed costs the client and Redis work on every call. The state field is written
@@ -26,7 +31,13 @@ export interface KeyLayout {
   subject(id: string): SubjectKeys;
   /** An account's (virtual key's) record: see scripts/accounts.ts. */
   account(id: string): string;
+  /**
+   * The records of the script calls (admission batches, settlement batches, write-backs) one store
+   * (`owner`) made in one second (`slice`).
+   */
+  records(owner: string, slice: number): string;
   readonly replicas: string;
+  readonly epoch: string;
 }
 
 export function createKeyLayout(namespace: string): KeyLayout {
@@ -48,6 +59,8 @@ export function createKeyLayout(namespace: string): KeyLayout {
       return keys;
     },
     account: (id) => `${prefix}account:${id}`,
+    records: (owner, slice) => `${prefix}rec:${owner}:${slice}`,
     replicas: `${prefix}replicas`,
+    epoch: `${prefix}epoch`,
   };
 }

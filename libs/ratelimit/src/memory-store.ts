@@ -1,6 +1,17 @@
 import type { MemorySubjectState } from './fleet-view.js';
 import type { MemoryAccounts } from './memory-accounts.js';
-import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
+import {
+  check,
+  correct,
+  count,
+  countCall,
+  forget,
+  openMinute,
+  reserve,
+  type SubjectWindows,
+  sweep,
+} from './memory-windows.js';
+import { geometry, limitArg, type WindowOptions } from './options.js';
 import type {
   Admission,
   AdmitRequest,
@@ -9,8 +20,6 @@ import type {
   Outcome,
   OutcomeCounts,
   StoreMode,
-  Subject,
-  SubjectState,
   Ticket,
 } from './types.js';
 
@@ -23,29 +32,43 @@ export interface MemoryStoreOptions extends WindowOptions {
   readonly accounts?: MemoryAccounts | undefined;
 }
 
-/** Per-subject state: the same structures the Redis scripts keep, in process memory. */
-interface SubjectWindows {
-  /** Bucket index → tokens and requests, the counted totals, and the oldest counted bucket. */
-  buckets: Map<number, Bucket>;
-  tokens: number;
-  requests: number;
-  first: number | undefined;
-  /**
-   * Requests in flight, until they settle. No expiry: the holder is this process, so a lease can
-   * only outlive its request through a bug, while a long stream must keep its slot (the Redis
-   * store renews its leases for the same reason; there a dead replica's leases do expire).
-   */
-  leases: Set<string>;
-  cooldownUntil: number;
-  /** This minute's calls (counted at admission) and failures (counted at settlement). */
-  outcomeMinute: number;
-  calls: number;
-  fail: number;
+/** One subject's counts as `journal` reports them: per bucket, requests and tokens. */
+export interface JournalWindow {
+  readonly subjectId: string;
+  readonly buckets: ReadonlyArray<{
+    readonly bucket: number;
+    readonly requests: number;
+    readonly tokens: number;
+  }>;
 }
 
-/** The memory store, plus a read-only look at one subject for the fleet view (fleet-view.ts). */
+/**
+ * The memory store, plus what the resilient store needs of it as Redis's stand-in, and a read-only
+ * look at one subject for the fleet view (fleet-view.ts).
+ */
 export interface MemoryFleetStore extends FleetStore {
   inspect(id: string, now: number): MemorySubjectState;
+  /**
+   * Counts an admission made through Redis (its ticket), so that this store knows what the replica
+   * itself has admitted in the window when it must limit on its own.
+   */
+  record(ticket: Ticket): void;
+  /**
+   * What the windows hold, per subject and bucket still in the span: what this store admitted on
+   * its own (`all` false: the part Redis has not seen), or everything it counted (`all` true, for a
+   * Redis that lost its data) with the leases of requests still in flight.
+   */
+  journal(all: boolean): {
+    windows: JournalWindow[];
+    leases: Array<{ subjectId: string; leaseIds: string[] }>;
+  };
+  /** What this store admitted on its own is now counted by Redis too: it becomes like the rest. */
+  clearLocal(): void;
+  /**
+   * The end of an admission made through Redis (`record`): its tokens corrected to `actualTokens`,
+   * its lease released. Synchronous and cheap: it runs for every request while Redis answers.
+   */
+  settleRecord(ticket: Ticket, actualTokens: number): void;
 }
 
 /**
@@ -122,7 +145,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
         continue;
       }
       const reserved = [subject, ...gates];
-      const states = reserved.map((s) => reserve(windows(s.id), s, tokens, request.leaseId, t, geo));
+      const states = reserved.map((s) =>
+        reserve(windows(s.id), s, tokens, request.leaseId, t, geo, mode === 'local'),
+      );
       countCall(windows(subject.id), t);
       let charged: ChargedAccount[] | undefined;
       let spend: number | undefined;
@@ -162,18 +187,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
       options.accounts?.settle(a.id, a.cost, actualCost ?? a.cost, a.period);
     const t = now();
     const delta = Math.max(0, Math.ceil(actualTokens)) - ticket.tokens;
-    const first = Math.floor(t / geo.bucketMs) - geo.k;
+    const local = ticket.mode === 'local' && mode === 'local';
     for (const s of ticket.subjects) {
       const w = windows(s.id);
-      if (limitArg(s.limits.tpm) > 0 && delta !== 0 && ticket.bucket >= first) {
-        forget(w, t, geo);
-        const b = w.first === undefined ? undefined : w.buckets.get(ticket.bucket);
-        if (b) {
-          const d = b.tokens + delta < 0 ? -b.tokens : delta;
-          b.tokens += d;
-          w.tokens += d;
-        }
-      }
+      if (limitArg(s.limits.tpm) > 0) correct(w, ticket.bucket, delta, t, geo, local);
       w.leases.delete(ticket.leaseId);
     }
     if (outcome !== 'failure') return Promise.resolve(undefined);
@@ -200,6 +217,52 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
       const t = now();
       return Promise.resolve(subjectIds.map((id) => Math.max(0, (subjects.get(id)?.cooldownUntil ?? 0) - t)));
     },
+    touch() {},
+    record(ticket) {
+      const t = now();
+      for (const s of ticket.subjects) {
+        const w = windows(s.id);
+        count(w, s, limitArg(s.limits.tpm) > 0 ? ticket.tokens : 0, ticket.bucket, t, geo, false);
+        if (limitArg(s.limits.maxParallel) > 0) w.leases.add(ticket.leaseId);
+      }
+    },
+    settleRecord(ticket, actualTokens) {
+      const delta = Number.isFinite(actualTokens) ? Math.max(0, Math.ceil(actualTokens)) - ticket.tokens : 0;
+      let t: number | undefined;
+      for (const s of ticket.subjects) {
+        const w = subjects.get(s.id);
+        if (!w) continue;
+        if (delta !== 0 && limitArg(s.limits.tpm) > 0) {
+          t ??= now();
+          correct(w, ticket.bucket, delta, t, geo, false);
+        }
+        if (w.leases.size > 0) w.leases.delete(ticket.leaseId);
+      }
+    },
+    journal(all) {
+      const t = now();
+      const out: ReturnType<MemoryFleetStore['journal']> = { windows: [], leases: [] };
+      for (const [subjectId, w] of subjects) {
+        forget(w, t, geo);
+        const buckets: Array<{ bucket: number; requests: number; tokens: number }> = [];
+        for (const [bucket, b] of w.buckets) {
+          const requests = all ? b.requests : b.localRequests;
+          const tokens = all ? b.tokens : b.localTokens;
+          if (requests > 0 || tokens > 0) buckets.push({ bucket, requests, tokens });
+        }
+        if (buckets.length > 0) out.windows.push({ subjectId, buckets });
+        if (all && w.leases.size > 0) out.leases.push({ subjectId, leaseIds: [...w.leases] });
+      }
+      return out;
+    },
+    clearLocal() {
+      for (const w of subjects.values()) {
+        for (const b of w.buckets.values()) {
+          b.localRequests = 0;
+          b.localTokens = 0;
+        }
+      }
+    },
     mode: () => mode,
     close: () => Promise.resolve(),
     inspect(id, t) {
@@ -214,140 +277,4 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
       };
     },
   };
-}
-
-/** Admission counts the call in the chosen candidate's minute, as admit.lua does. */
-function countCall(w: SubjectWindows, t: number): void {
-  openMinute(w, t);
-  w.calls++;
-}
-
-/** Starts the outcome counts afresh when the minute they belong to has passed. */
-function openMinute(w: SubjectWindows, t: number): void {
-  const minute = Math.floor(t / 60_000);
-  if (w.outcomeMinute !== minute) {
-    w.outcomeMinute = minute;
-    w.calls = 0;
-    w.fail = 0;
-  }
-}
-
-interface Bucket {
-  tokens: number;
-  requests: number;
-}
-
-interface Block {
-  /** 1 rpm, 2 tpm, 3 parallel, 4 cooldown — as admit.lua. */
-  readonly code: 1 | 2 | 3 | 4;
-  readonly waitMs: number;
-}
-
-function check(
-  w: SubjectWindows,
-  s: Subject,
-  tokens: number,
-  t: number,
-  geo: Geometry,
-  candidate: boolean,
-): Block | undefined {
-  if (candidate && w.cooldownUntil > t) return { code: 4, waitMs: w.cooldownUntil - t };
-  forget(w, t, geo);
-  const rpm = limitArg(s.limits.rpm);
-  if (rpm > 0 && w.requests >= rpm) {
-    return { code: 1, waitMs: waitFor(w, w.requests + 1 - rpm, 'requests', t, geo) };
-  }
-  const tpm = limitArg(s.limits.tpm);
-  if (tpm > 0 && w.tokens + tokens > tpm) {
-    return { code: 2, waitMs: waitFor(w, w.tokens + tokens - tpm, 'tokens', t, geo) };
-  }
-  const par = limitArg(s.limits.maxParallel);
-  if (par > 0 && w.leases.size >= par) return { code: 3, waitMs: 1000 };
-  return undefined;
-}
-
-function reserve(
-  w: SubjectWindows,
-  s: Subject,
-  tokens: number,
-  leaseId: string,
-  t: number,
-  geo: Geometry,
-): SubjectState {
-  const state: { requests?: SubjectState['requests']; tokens?: SubjectState['tokens'] } = {};
-  const rpm = limitArg(s.limits.rpm);
-  const tpm = limitArg(s.limits.tpm);
-  const cur = Math.floor(t / geo.bucketMs);
-  const resetMs = (cur + geo.k + 1) * geo.bucketMs - t;
-  if (rpm > 0 || tpm > 0) {
-    forget(w, t, geo);
-    if (w.first === undefined) w.first = cur - geo.k;
-    let b = w.buckets.get(cur);
-    if (!b) {
-      b = { tokens: 0, requests: 0 };
-      w.buckets.set(cur, b);
-    }
-    b.requests++;
-    w.requests++;
-    if (tpm > 0) {
-      b.tokens += tokens;
-      w.tokens += tokens;
-    }
-  }
-  if (rpm > 0) state.requests = { limit: rpm, remaining: Math.max(rpm - w.requests, 0), resetMs };
-  if (tpm > 0) state.tokens = { limit: tpm, remaining: Math.max(tpm - w.tokens, 0), resetMs };
-  if (limitArg(s.limits.maxParallel) > 0) w.leases.add(leaseId);
-  return state;
-}
-
-/** Forgets the buckets that left the counted span (the current one and the K before it). */
-function forget(w: SubjectWindows, t: number, geo: Geometry): void {
-  if (w.first === undefined) return;
-  const first = Math.floor(t / geo.bucketMs) - geo.k;
-  if (w.first >= first) return;
-  if (first - w.first > geo.k) {
-    w.buckets.clear();
-    w.tokens = 0;
-    w.requests = 0;
-    w.first = undefined;
-    return;
-  }
-  for (let b = w.first; b < first; b++) {
-    const v = w.buckets.get(b);
-    if (v !== undefined) {
-      w.tokens -= v.tokens;
-      w.requests -= v.requests;
-      w.buckets.delete(b);
-    }
-  }
-  w.first = first;
-}
-
-/** When `need` of `what` will have left the span, oldest bucket first (as admit.lua walks it). */
-function waitFor(w: SubjectWindows, need: number, what: keyof Bucket, t: number, geo: Geometry): number {
-  let left = need;
-  const cur = Math.floor(t / geo.bucketMs);
-  for (let b = cur - geo.k; b <= cur; b++) {
-    const v = w.buckets.get(b);
-    if (v !== undefined && v[what] > 0) {
-      left -= v[what];
-      if (left <= 0) return (b + geo.k + 1) * geo.bucketMs - t;
-    }
-  }
-  return geo.windowMs;
-}
-
-/** Drops subjects with nothing left to remember, like Redis TTLs do; returns when to sweep next. */
-function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geometry): number {
-  for (const [id, w] of subjects) {
-    forget(w, t, geo);
-    const idle =
-      w.requests === 0 &&
-      w.tokens === 0 &&
-      w.leases.size === 0 &&
-      w.cooldownUntil <= t &&
-      t - w.outcomeMinute * 60_000 > 120_000;
-    if (idle) subjects.delete(id);
-  }
-  return t + geo.windowMs;
 }

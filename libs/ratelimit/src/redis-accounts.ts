@@ -29,6 +29,11 @@ export interface RedisAccountsOptions {
   readonly pollMs?: number;
   /** The collection this store lists (see `AccountStore.collection`). @default '' (virtual keys) */
   readonly collection?: string;
+  /**
+   * The clock a record's due budget reset is judged by when it is read: Redis's, as the fleet
+   * store estimates it (`RedisFleetStore.now`), so reads agree with the scripts. @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 type ScriptCall = (...args: Array<string | number | Buffer>) => Promise<unknown>;
@@ -94,7 +99,7 @@ function redisCollection(
 
   const read = async (id: string): Promise<StoredAccount | undefined> => {
     const h = await client.hgetallBuffer(recordKey(id));
-    return fromHash(id, h, Date.now());
+    return fromHash(id, h, (options.now ?? Date.now)());
   };
 
   async function createAll(

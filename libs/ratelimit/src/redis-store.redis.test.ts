@@ -61,11 +61,17 @@ describe('redis store', () => {
     await store.coolDown(d.id, 5_000);
     await store.heartbeat('replica-1', 3_000);
     const keys = (await c.keys(`fleetgate:v1:{${namespace}}:*`)).sort();
-    // Both subjects' windows (d's holding its outcomes and cooldown too), the replica set. The
-    // in-flight sets emptied when the request settled, and Redis deletes empty sets.
-    expect(keys.map((k) => k.split('}:')[1])).toEqual(['replicas', 'w:d:ttl', 'w:k:ttl']);
+    // Both subjects' windows (d's holding its outcomes and cooldown too), the replica set, the
+    // records of the admission and settlement calls, and the epoch. The in-flight sets emptied
+    // when the request settled, and Redis deletes empty sets.
+    const names = keys.map((k) => k.split('}:')[1]!);
+    expect(names.filter((n) => !n.startsWith('rec:'))).toEqual(['epoch', 'replicas', 'w:d:ttl', 'w:k:ttl']);
+    // The calls' records: one hash per second of calls (the admission's and settlement's second).
+    expect(names.filter((n) => n.startsWith('rec:')).length).toBeGreaterThanOrEqual(1);
     const ttls = await Promise.all(keys.map(async (k) => [k, await c.pttl(k)] as const));
-    for (const [key, ttl] of ttls) expect({ key, hasTtl: ttl > 0 }).toEqual({ key, hasTtl: true });
+    // The epoch is the one key kept for good: it stands for this Redis's data (one per namespace).
+    for (const [key, ttl] of ttls)
+      expect({ key, hasTtl: ttl > 0 }).toEqual({ key, hasTtl: !key.endsWith('}:epoch') });
     await store.close();
   });
 
@@ -206,23 +212,55 @@ describe('redis store', () => {
     expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'live' })).admitted).toBe(true);
     expect((await dead.admit({ candidates: [d], tokens: 0, leaseId: 'dead' })).admitted).toBe(true);
     await dead.close(); // stops renewing, as a killed process would
+    const closedAt = Date.now();
     expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'x' })).admitted).toBe(false);
-    await new Promise((r) => setTimeout(r, 900));
-    // The dead lease expired; the live one was renewed and still holds its slot.
-    expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'y' })).admitted).toBe(true);
+    let n = 0;
+    await expect
+      .poll(async () => (await alive.admit({ candidates: [d], tokens: 0, leaseId: `y${n++}` })).admitted, {
+        timeout: 3_000,
+        interval: 50,
+      })
+      .toBe(true);
+    // The dead lease expired (not before its 600 ms); the live one was renewed and still holds its slot.
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(400);
     expect((await alive.admit({ candidates: [d], tokens: 0, leaseId: 'z' })).admitted).toBe(false);
     await alive.close();
   });
 
+  it('renews a lease only while its request shows progress within its hold time', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = createRedisStore(client(), { namespace, leaseMs: 600 });
+    const d = { id: 'd:hold', limits: { maxParallel: 2 } };
+    const stuck = await store.admit({ candidates: [d], tokens: 0, leaseId: 'stuck', holdMs: 300 });
+    const streaming = await store.admit({ candidates: [d], tokens: 0, leaseId: 'streaming', holdMs: 300 });
+    if (!stuck.admitted || !streaming.admitted) throw new Error('not admitted');
+    // The stream makes progress every 100 ms; the stuck request never does and never settles.
+    const chunks = setInterval(() => store.touch(streaming.ticket), 100);
+    const started = Date.now();
+    let n = 0;
+    await expect
+      .poll(async () => (await store.admit({ candidates: [d], tokens: 0, leaseId: `p${n++}` })).admitted, {
+        timeout: 3_000,
+        interval: 50,
+      })
+      .toBe(true);
+    // The stuck one's slot came back one lease after its hold time ran out; the stream kept its slot.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect((await store.admit({ candidates: [d], tokens: 0, leaseId: 'q' })).admitted).toBe(false);
+    clearInterval(chunks);
+    await store.close();
+  });
+
   it('counts live replicas from heartbeats', async () => {
     const store = createRedisStore(client(), { namespace: `test-${randomUUID()}` });
-    expect(await store.heartbeat('a', 300)).toBe(1);
-    expect(await store.heartbeat('b', 300)).toBe(2);
-    expect(await store.heartbeat('a', 300)).toBe(2);
+    const live = async (id: string) => (await store.heartbeat(id, 300)).replicas;
+    expect(await live('a')).toBe(1);
+    expect(await live('b')).toBe(2);
+    expect(await live('a')).toBe(2);
     await store.leave('b');
-    expect(await store.heartbeat('a', 300)).toBe(1);
-    await new Promise((r) => setTimeout(r, 350));
-    expect(await store.heartbeat('c', 300)).toBe(1);
+    expect(await live('a')).toBe(1);
+    // 'a' stops beating: it drops out once its 300 ms run out.
+    await expect.poll(() => live('c'), { timeout: 2_000, interval: 50 }).toBe(1);
   });
 
   it('survives SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {

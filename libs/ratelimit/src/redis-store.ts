@@ -1,25 +1,37 @@
+import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { admissionHeader, createAdmitBatcher } from './admit-batcher.js';
+import { createAdmitBatcher } from './admit-batcher.js';
+import { outcomeOf } from './call-outcome.js';
+import { createCallRecords } from './call-records.js';
 import { createKeyLayout, type KeyLayout } from './keys.js';
-import { type Geometry, geometry, limitArg, type WindowOptions } from './options.js';
+import { createLeaseKeeper } from './lease-keeper.js';
+import { type Geometry, geometry, type WindowOptions } from './options.js';
+import { type AdmitContext, admissionArgs, parseStates, refusal, ticketOf } from './redis-admission.js';
+import { createRedisClock } from './redis-clock.js';
 import { admitScript } from './scripts/admit.js';
 import { settleScript } from './scripts/settle.js';
-import { COOLDOWN_LUA, HEARTBEAT_LUA, RENEW_LUA } from './scripts/small.js';
+import { COOLDOWN_LUA, HEARTBEAT_LUA, RENEW_LUA, RESOLVE_LUA } from './scripts/small.js';
 import { hex12, STATE_COOL_OFFSET } from './scripts/window.js';
+import { writebackScript } from './scripts/writeback.js';
 import { createSettleBatcher } from './settle-batcher.js';
-import type {
-  Admission,
-  AdmitRequest,
-  BlockReason,
-  ChargedAccount,
-  FleetStore,
-  Subject,
-  SubjectState,
-  Ticket,
-  WindowState,
-} from './types.js';
+import type { Admission, AdmitRequest, FleetStore, Ticket } from './types.js';
 
 export type RedisClient = Redis | Cluster;
+
+/** Something the store did about Redis trouble, for the caller's logs and metrics. */
+export type StoreEvent =
+  /** An admission's reply did not come in time: its request is refused, its outcome resolved later. */
+  | 'admission_unknown'
+  /** The outcome of an admission that was unknown became known (from its late reply or its record). */
+  | 'admission_resolved'
+  /** … and Redis had admitted it: it was given back (counted in `admission_resolved` too). */
+  | 'admission_given_back'
+  /** An admission's outcome could not be learned before its record expired (it stays counted if it ran). */
+  | 'admission_unresolved'
+  /** A settlement was sent again (the first send's outcome was unknown). */
+  | 'settlement_resent'
+  /** A settlement could not be delivered before its record would have expired. */
+  | 'settlement_lost';
 
 export interface RedisStoreOptions extends WindowOptions {
   /** Isolates one fleet's keys (and each test's); becomes the `{hash tag}`. @default 'fleetgate' */
@@ -29,31 +41,66 @@ export interface RedisStoreOptions extends WindowOptions {
    * Off, every admission is its own call. @default true
    */
   readonly batchAdmissions?: boolean;
+  /** Names this replica's call records; unique per process. @default a random id */
+  readonly replicaId?: string;
+  /**
+   * How long an admission waits for Redis before its outcome is unknown: the caller gets a
+   * StoreCallError, and what Redis admitted anyway is given back when its reply or record arrives.
+   * @default no limit (the client's own timeout applies)
+   */
+  readonly replyTimeoutMs?: number;
+  /**
+   * How long Redis keeps the record of each admission and settlement call: within it, a call sent
+   * again or arriving late is a no-op, and a call whose reply never came can be resolved. @default 15000
+   */
+  readonly recordTtlMs?: number;
+  /** Told about Redis trouble the store handled (for logs and metrics). */
+  readonly onEvent?: (event: StoreEvent, count: number) => void;
 }
 
-/** The Redis store, plus the fleet-membership calls the resilient wrapper uses. */
+/** What a replica admitted that Redis has not counted: see `writeBack`. */
+export interface WriteBack {
+  readonly windows: ReadonlyArray<{
+    readonly subjectId: string;
+    readonly buckets: ReadonlyArray<{
+      readonly bucket: number;
+      readonly requests: number;
+      readonly tokens: number;
+    }>;
+  }>;
+  readonly leases: ReadonlyArray<{ readonly subjectId: string; readonly leaseIds: readonly string[] }>;
+  readonly spend: ReadonlyArray<{ readonly accountId: string; readonly amount: number }>;
+}
+
+/** The Redis store, plus the fleet-membership and recovery calls the resilient wrapper uses. */
 export interface RedisFleetStore extends FleetStore {
-  /** Announces this replica for `ttlMs`; returns how many replicas are alive. */
-  heartbeat(replicaId: string, ttlMs: number): Promise<number>;
+  /** Announces this replica for `ttlMs`; returns how many replicas are alive and this Redis's epoch. */
+  heartbeat(replicaId: string, ttlMs: number): Promise<{ replicas: number; epoch: string }>;
   /** Removes this replica from the live set at once (a clean shutdown), so the others' shares grow now. */
   leave(replicaId: string): Promise<void>;
+  /**
+   * Adds what this replica admitted on its own into the shared windows, leases and spend; applied
+   * once per `callId` however often it is sent. Returns each account's budget period (reset_at;
+   * -1 when the account is gone), in the order given.
+   */
+  writeBack(callId: string, work: WriteBack): Promise<number[]>;
+  /** Keeps renewing the lease of a ticket this store did not issue (one written back). */
+  adopt(ticket: Ticket, holdMs?: number): void;
+  /**
+   * Drops the settlements waiting to be sent again, for a Redis that lost its data: the windows
+   * they would correct are gone, and the replica writes back its own record of them, corrected.
+   */
+  dropResends(): void;
+  /** Redis's clock, as this process estimates it from script replies (ms). */
+  now(): number;
   readonly keys: KeyLayout;
 }
 
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
-type Scripts = Record<'admit' | 'settle' | 'cooldown' | 'heartbeat' | 'renew', ScriptCall>;
-
-const BLOCK_REASONS: Readonly<Record<number, BlockReason>> = {
-  1: 'gate_rpm',
-  2: 'gate_tpm',
-  3: 'gate_parallel',
-  4: 'cooldown',
-  5: 'no_capacity',
-  6: 'account_missing',
-  7: 'account_blocked',
-  8: 'account_expired',
-  9: 'account_budget',
-};
+type Scripts = Record<
+  'admit' | 'settle' | 'cooldown' | 'heartbeat' | 'renew' | 'resolve' | 'writeback',
+  ScriptCall
+>;
 
 let storeSeq = 0;
 
@@ -61,104 +108,75 @@ let storeSeq = 0;
  * Fleet state in Redis: every replica pointed at the same namespace shares every window, cooldown
  * and lease. Scripts are registered with `defineCommand`, so ioredis sends EVALSHA and falls back to
  * EVAL on NOSCRIPT; the window geometry is compiled into them, so calls carry only per-request data.
- * The client's own options decide timeouts and queueing (see the lib README).
+ * Every admission and settlement call carries an id and leaves a short-lived record, so none is
+ * applied twice and none is lost to a slow or dropped connection (see the lib README).
  */
 export function createRedisStore(client: RedisClient, options: RedisStoreOptions = {}): RedisFleetStore {
   const geo = geometry(options);
   const keys = createKeyLayout(options.namespace ?? 'fleetgate');
-  const scripts = defineScripts(client, geo);
-  const leases = createLeaseKeeper(scripts, geo.leaseMs);
-  const settlements = createSettleBatcher((...args) => scripts.settle(...args), keys);
-  const admissions = createAdmitBatcher((...args) => scripts.admit(...args), options.batchAdmissions ?? true);
+  const recordTtlMs = options.recordTtlMs ?? 15_000;
+  const scripts = defineScripts(client, geo, recordTtlMs);
+  const leases = createLeaseKeeper((...args) => scripts.renew(...args), geo.leaseMs, keys);
+  const clock = createRedisClock();
+  const records = createCallRecords(keys, `${options.replicaId ?? randomUUID()}:${Date.now().toString(36)}`);
+  const event = options.onEvent ?? (() => {});
+  const settlements = createSettleBatcher({
+    settle: (...args) => scripts.settle(...args),
+    keys,
+    records,
+    recordTtlMs,
+    onResend: () => event('settlement_resent', 1),
+    onLost: (n) => event('settlement_lost', n),
+  });
+  const admissions = createAdmitBatcher<AdmitContext>({
+    admit: (...args) => scripts.admit(...args),
+    resolve: (record) => scripts.resolve(1, record.key, record.field, recordTtlMs),
+    records,
+    batched: options.batchAdmissions ?? true,
+    replyTimeoutMs: options.replyTimeoutMs,
+    recordTtlMs,
+    onOrphan(context, reply) {
+      event('admission_resolved', 1);
+      if (reply?.[0] !== 1) return;
+      // Admitted after its request was refused: give everything back, the request included.
+      const ticket = ticketOf(context, reply);
+      event('admission_given_back', 1);
+      void settlements.add(ticket, -ticket.tokens, 'none', ticket.accounts ? 0 : undefined, true);
+    },
+    onUnresolved: (n) => event('admission_unresolved', n),
+  });
 
   async function admit(request: AdmitRequest): Promise<Admission> {
-    const gates = request.gates ?? [];
-    // The script walks gates first, then candidates, and stops at the first candidate with room.
-    const subjects = gates.length === 0 ? request.candidates : [...gates, ...request.candidates];
-    const accounts = request.accounts;
-    const tokens = Math.max(0, Math.ceil(request.tokens));
-    const keyArgs: string[] = [];
-    let costs = '';
-    let charged: ChargedAccount[] | undefined;
-    if (accounts && accounts.length > 0) {
-      charged = [];
-      for (const a of accounts) {
-        keyArgs.push(keys.account(a.id));
-        const cost = Number.isFinite(a.cost) ? Math.max(0, a.cost) : 0;
-        // admit.lua's account argument: costs space-separated, '~' when the budget may not refuse.
-        costs += `${costs === '' ? '' : ' '}${a.enforceBudget === false ? '~' : ''}${cost}`;
-        charged.push({ id: a.id, cost, period: 0 });
-      }
+    const { args, context } = admissionArgs(request, keys);
+    let reply: number[];
+    try {
+      reply = await admissions(args);
+    } catch (error) {
+      if (outcomeOf(error) === 'unknown') event('admission_unknown', 1);
+      throw error;
     }
-    let parallel = false;
-    let limits = '';
-    for (const s of subjects) {
-      const k = keys.subject(s.id);
-      keyArgs.push(k.window);
-      if (limitArg(s.limits.maxParallel) > 0) {
-        keyArgs.push(k.inflight);
-        parallel = true;
-      }
-      limits += packedLimits(s);
-    }
-    // Numbers as 12 hex digits. Text, not bytes: one Buffer argument turns ioredis's whole command
-    // into slower buffer encoding.
-    const reply = await admissions({
-      keys: keyArgs,
-      numbers: admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) + limits,
-      lease: parallel ? request.leaseId : '',
-      cost: costs,
-    });
-    if (reply[0] !== 1) {
-      const reason = BLOCK_REASONS[reply[1] ?? 5] ?? 'no_capacity';
-      const which = (reply[2] ?? 0) - 1;
-      const onAccount = reason.startsWith('account_');
-      return {
-        admitted: false,
-        reason,
-        gateIndex: onAccount ? -1 : which,
-        accountIndex: onAccount ? which : -1,
-        retryAfterMs: Math.max(0, reply[3] ?? 0),
-        spend: reply[4],
-        limitValue: reply[5],
-      };
-    }
-    const index = Number(reply[1] ?? 1) - 1;
-    const reserved =
-      gates.length === 0 ? [request.candidates[index]!] : [request.candidates[index]!, ...gates];
-    // Per account, after the subjects' states: its spend after the reservation, its budget period.
-    const at = 3 + 6 * reserved.length;
-    if (charged) {
-      for (let j = 0; j < charged.length; j++)
-        charged[j] = { ...charged[j]!, period: reply[at + 2 * j + 1] ?? 0 };
-    }
-    const ticket: Ticket = {
-      subjects: reserved,
-      bucket: Number(reply[2] ?? 0),
-      tokens,
-      leaseId: request.leaseId,
-      mode: 'shared',
-      accounts: charged,
-    };
-    leases.hold(ticket, keys);
-    const states = parseStates(reply, reserved);
+    if (reply[0] !== 1) return refusal(reply);
+    const ticket = ticketOf(context, reply);
+    leases.hold(ticket, request.holdMs);
     return {
       admitted: true,
-      index,
+      index: Number(reply[1] ?? 1) - 1,
       ticket,
-      states,
-      spend: charged ? reply[at] : undefined,
+      states: parseStates(reply, ticket.subjects),
+      spend: context.charged ? reply[3 + 6 * ticket.subjects.length] : undefined,
     };
   }
-
   return {
     keys,
     admit,
     settle(ticket, actualTokens, outcome, actualCost) {
-      leases.release(ticket);
+      leases.release(ticket.leaseId);
       // Usage that is not a number leaves the reservation as it was (never a correction to -2^47).
       const used = Number.isFinite(actualTokens) ? Math.max(0, Math.ceil(actualTokens)) : ticket.tokens;
       return settlements.add(ticket, used - ticket.tokens, outcome, actualCost);
+    },
+    touch(ticket) {
+      leases.touch(ticket.leaseId);
     },
     async coolDown(subjectId, ms) {
       if (ms <= 0) return;
@@ -169,17 +187,40 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
       const pipeline = client.pipeline();
       pipeline.time();
       for (const id of subjectIds) pipeline.hgetBuffer(keys.subject(id).window, 's');
-      const [clock, ...states] = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
-      const [seconds, micros] = (clock?.[1] as [string, string] | undefined) ?? ['0', '0'];
+      const [clockReply, ...states] = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      const [seconds, micros] = (clockReply?.[1] as [string, string] | undefined) ?? ['0', '0'];
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       return states.map(([error, state]) => Math.max(0, error ? 0 : cooldownEnd(state) - now));
     },
     async heartbeat(replicaId, ttlMs) {
-      return Number(await scripts.heartbeat(keys.replicas, replicaId, ttlMs));
+      const sentAt = Date.now();
+      const [replicas, epoch, now] = (await scripts.heartbeat(
+        2,
+        keys.replicas,
+        keys.epoch,
+        replicaId,
+        ttlMs,
+        randomUUID(),
+      )) as [number, string, number];
+      clock.sample(Number(now), sentAt, Date.now());
+      return { replicas: Number(replicas), epoch: String(epoch) };
     },
     async leave(replicaId) {
       await client.zrem(keys.replicas, replicaId);
     },
+    async writeBack(callId, work) {
+      const reply = (await scripts.writeback(
+        ...writeBackArgs(keys, keys.records(`wb:${callId}`, 0), work),
+      )) as Buffer;
+      const periods: number[] = [];
+      for (let at = 8; at + 8 <= reply.length; at += 8) periods.push(reply.readDoubleLE(at));
+      return periods;
+    },
+    adopt(ticket, holdMs) {
+      leases.hold(ticket, holdMs);
+    },
+    dropResends: settlements.dropResends,
+    now: clock.now,
     mode: () => 'shared',
     async close() {
       leases.stop();
@@ -188,9 +229,33 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   };
 }
 
+/** writeback.lua's numkeys, keys and arguments (see its header). */
+function writeBackArgs(keys: KeyLayout, recordKey: string, work: WriteBack): Array<string | number> {
+  const keyArgs: string[] = [recordKey];
+  const args: string[] = [
+    '!wb',
+    hex12(work.windows.length) + hex12(work.leases.length) + hex12(work.spend.length),
+  ];
+  for (const w of work.windows) {
+    keyArgs.push(keys.subject(w.subjectId).window);
+    let numbers = hex12(w.buckets.length);
+    for (const b of w.buckets) numbers += hex12(b.bucket) + hex12(b.requests) + hex12(b.tokens);
+    args.push(numbers);
+  }
+  for (const l of work.leases) {
+    keyArgs.push(keys.subject(l.subjectId).inflight);
+    args.push(String(l.leaseIds.length), ...l.leaseIds);
+  }
+  for (const s of work.spend) {
+    keyArgs.push(keys.account(s.accountId));
+    args.push(String(Number.isFinite(s.amount) ? s.amount : 0));
+  }
+  return [keyArgs.length, ...keyArgs, ...args];
+}
+
 /** Registers the scripts under names unique to this geometry (several stores may share a client). */
-function defineScripts(client: RedisClient, geo: Geometry): Scripts {
-  const tag = `${geo.windowMs}_${geo.bucketMs}_${geo.leaseMs}_${++storeSeq}`;
+function defineScripts(client: RedisClient, geo: Geometry, recordTtlMs: number): Scripts {
+  const tag = `${geo.windowMs}_${geo.bucketMs}_${geo.leaseMs}_${geo.k}_${++storeSeq}`;
   const define = (name: string, lua: string, numberOfKeys?: number, buffer = false) => {
     const command = `fleetgate_${name}_${tag}`;
     client.defineCommand(command, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
@@ -199,24 +264,14 @@ function defineScripts(client: RedisClient, geo: Geometry): Scripts {
     return fn.bind(client) as ScriptCall;
   };
   return {
-    admit: define('admit', admitScript(geo), undefined, true),
-    settle: define('settle', settleScript(geo)),
+    admit: define('admit', admitScript(geo, recordTtlMs), undefined, true),
+    settle: define('settle', settleScript(geo, recordTtlMs)),
     cooldown: define('cooldown', COOLDOWN_LUA, 1),
-    heartbeat: define('heartbeat', HEARTBEAT_LUA, 1),
+    heartbeat: define('heartbeat', HEARTBEAT_LUA),
     renew: define('renew', RENEW_LUA),
+    resolve: define('resolve', RESOLVE_LUA, undefined, true),
+    writeback: define('writeback', writebackScript(geo, recordTtlMs), undefined, true),
   };
-}
-
-const packed = new WeakMap<Subject, string>();
-
-/** A subject's limits as admit.lua reads them: rpm, tpm, parallel. Cached: subjects are long-lived. */
-function packedLimits(s: Subject): string {
-  let p = packed.get(s);
-  if (p === undefined) {
-    p = hex12(limitArg(s.limits.rpm)) + hex12(limitArg(s.limits.tpm)) + hex12(limitArg(s.limits.maxParallel));
-    packed.set(s, p);
-  }
-  return p;
 }
 
 /** The cooldown end (ms) in a subject's packed state (scripts/window.ts); 0 when there is none. */
@@ -224,64 +279,4 @@ function cooldownEnd(state: unknown): number {
   return Buffer.isBuffer(state) && state.length >= STATE_COOL_OFFSET + 8
     ? state.readDoubleLE(STATE_COOL_OFFSET)
     : 0;
-}
-
-function parseStates(reply: readonly number[], reserved: readonly Subject[]): SubjectState[] {
-  const states: SubjectState[] = [];
-  for (let i = 0; i < reserved.length; i++) {
-    const a = 3 + 6 * i;
-    states.push({ requests: windowState(reply, a), tokens: windowState(reply, a + 3) });
-  }
-  return states;
-}
-
-function windowState(reply: readonly number[], at: number): WindowState | undefined {
-  const limit = reply[at] ?? 0;
-  if (limit <= 0) return undefined;
-  return { limit, remaining: reply[at + 1] ?? 0, resetMs: Math.max(0, reply[at + 2] ?? 0) };
-}
-
-/**
- * Renews the leases of this replica's requests still in flight every third of a lease, so a long
- * stream keeps its slot while a crashed replica's slots expire within one lease.
- */
-function createLeaseKeeper(scripts: Scripts, leaseMs: number) {
-  const held = new Map<string, string[]>();
-  let timer: NodeJS.Timeout | undefined;
-  const renew = () => {
-    if (held.size === 0) return;
-    const keyArgs: string[] = [];
-    const ids: string[] = [];
-    for (const [leaseId, inflightKeys] of held) {
-      for (const k of inflightKeys) {
-        keyArgs.push(k);
-        ids.push(leaseId);
-      }
-    }
-    scripts.renew(keyArgs.length, ...keyArgs, leaseMs, ...ids).catch(() => {
-      // A failed renewal is retried on the next tick; the lease outlives two missed ticks.
-    });
-  };
-  return {
-    hold(ticket: Ticket, keys: KeyLayout) {
-      const inflightKeys: string[] = [];
-      for (const s of ticket.subjects) {
-        if (limitArg(s.limits.maxParallel) > 0) inflightKeys.push(keys.subject(s.id).inflight);
-      }
-      if (inflightKeys.length === 0) return;
-      held.set(ticket.leaseId, inflightKeys);
-      if (!timer) {
-        timer = setInterval(renew, Math.max(1, Math.floor(leaseMs / 3)));
-        timer.unref();
-      }
-    },
-    release(ticket: Ticket) {
-      held.delete(ticket.leaseId);
-    },
-    stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      held.clear();
-    },
-  };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisRelay, startRedisRelay } from '../../../test/support/redis-relay.js';
 import { type RedisServer, startRedisServer } from '../../../test/support/redis-server.js';
 import { createRedisStore } from './redis-store.js';
 import { createResilientStore, shareOf } from './resilient-store.js';
@@ -15,71 +16,131 @@ describe('shareOf', () => {
   });
 });
 
+/** The gateway's client settings: no offline queue, no blind resends, a late-reply horizon of 1 s. */
+const CLIENT: RedisOptions = {
+  commandTimeout: 1_000,
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: () => 50,
+};
+
 describe('resilient store while Redis goes away and comes back', () => {
   let server: RedisServer;
+  let relay: RedisRelay;
+  const clients: Redis[] = [];
   beforeAll(async () => {
     server = await startRedisServer();
+    relay = await startRedisRelay({ port: server.port });
   });
   afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await relay.close();
     await server.close();
   });
 
-  it('serves local shares within the command timeout, then returns to shared state', async () => {
-    // The gateway's own settings: no offline queue, a short command timeout.
-    const options = {
-      commandTimeout: 100,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => 50,
-    };
-    const clientA = new Redis(server.url, options);
-    const clientB = new Redis(server.url, options);
-    clientA.on('error', () => {});
-    clientB.on('error', () => {});
-    await Promise.all([clientA, clientB].map((c) => new Promise((resolve) => c.once('ready', resolve))));
+  const connect = async (url: string, options: RedisOptions = CLIENT) => {
+    const client = new Redis(url, options);
+    clients.push(client);
+    client.on('error', () => {});
+    await new Promise((resolve) => client.once('ready', resolve));
+    return client;
+  };
+  const replica = async (
+    url: string,
+    namespace: string,
+    id: string,
+    changes: StoreMode[] = [],
+    events: Record<string, number> = {},
+  ) => {
+    const client = await connect(url);
+    const store = createResilientStore({
+      redis: createRedisStore(client, {
+        namespace,
+        replyTimeoutMs: 100,
+        replicaId: id,
+        onEvent: (e, n) => {
+          events[e] = (events[e] ?? 0) + n;
+        },
+      }),
+      replicaId: id,
+      heartbeatMs: 200,
+      onModeChange: (mode) => changes.push(mode),
+    });
+    await store.start();
+    return store;
+  };
+  const admitted = async (
+    store: { admit: ReturnType<typeof createResilientStore>['admit'] },
+    d: object,
+    n: number,
+    tag: string,
+  ) => {
+    let count = 0;
+    for (let i = 0; i < n; i++)
+      if ((await store.admit({ candidates: [d as never], tokens: 0, leaseId: `${tag}${i}` })).admitted)
+        count++;
+    return count;
+  };
+
+  it('serves local shares within the command timeout, and a Redis restarted empty gets the window back', async () => {
     const namespace = `test-${randomUUID()}`;
     const changes: StoreMode[] = [];
-    const make = (client: Redis, id: string) =>
-      createResilientStore({
-        redis: createRedisStore(client, { namespace }),
-        probe: () => client.ping(),
-        replicaId: id,
-        heartbeatMs: 200,
-        onModeChange: (mode) => changes.push(mode),
-      });
-    const a = make(clientA, 'a');
-    const b = make(clientB, 'b');
-    await a.start();
-    await b.start();
+    const a = await replica(server.url, namespace, 'a', changes);
+    const b = await replica(server.url, namespace, 'b');
     await a.start();
     expect(a.liveReplicas()).toBe(2);
     const d = { id: 'd:outage', limits: { rpm: 10 } };
-    expect((await a.admit({ candidates: [d], tokens: 0, leaseId: '1' })).admitted).toBe(true);
+    expect(await admitted(a, d, 1, 's')).toBe(1);
 
     await server.stop();
     const started = performance.now();
-    const first = await a.admit({ candidates: [d], tokens: 0, leaseId: '2' });
+    const first = await a.admit({ candidates: [d], tokens: 0, leaseId: 'first' });
     expect(performance.now() - started).toBeLessThan(400);
     expect(first.admitted).toBe(true);
     expect(a.mode()).toBe('local');
-    // Local share: 10 / 2 replicas = 5 in the window, counting the one just admitted locally.
-    let local = 1;
-    for (let i = 0; i < 10; i++)
-      if ((await a.admit({ candidates: [d], tokens: 0, leaseId: `x${i}` })).admitted) local++;
-    expect(local).toBe(5);
+    // A share of 10 / 2 replicas = 5, of which one went through Redis and one just now.
+    expect(1 + (await admitted(a, d, 10, 'x'))).toBe(4);
 
     await server.start();
-    await expect.poll(() => a.mode(), { timeout: 5_000, interval: 100 }).toBe('shared');
-    // Shared again: the fleet-wide limit (10) applies, not the local share (5). This Redis keeps
-    // nothing on disk, so its restart emptied the window.
-    let shared = 0;
-    for (let i = 0; i < 12; i++)
-      if ((await a.admit({ candidates: [d], tokens: 0, leaseId: `y${i}` })).admitted) shared++;
-    expect(shared).toBe(10);
+    await expect.poll(() => a.mode(), { timeout: 5_000, interval: 50 }).toBe('shared');
+    // Redis came back without its data: the replica wrote back all it admitted in the window (5),
+    // so the fleet-wide limit of 10 has 5 left.
+    expect(await admitted(a, d, 12, 'y')).toBe(5);
     expect(changes.slice(0, 2)).toEqual(['local', 'shared']);
     await a.close();
     await b.close();
-    clientA.disconnect();
-    clientB.disconnect();
+  });
+
+  it('refuses what Redis does not answer in time, gives it back, and writes back only what it admitted alone', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const events: Record<string, number> = {};
+    const a = await replica(relay.url, namespace, 'a', [], events);
+    const d = { id: 'd:stall', limits: { rpm: 20 } };
+    expect(await admitted(a, d, 2, 's')).toBe(2);
+    relay.stall(1_600);
+    // No reply within 100 ms: refused ('unknown') while the failure is not sustained (1 s)...
+    const refused = await a.admit({ candidates: [d], tokens: 0, leaseId: 'late' });
+    expect(refused).toMatchObject({ admitted: false, reason: 'unknown' });
+    // ...then a declared local episode: served on the replica's share.
+    await expect
+      .poll(async () => (await a.admit({ candidates: [d], tokens: 0, leaseId: randomUUID() })).admitted, {
+        timeout: 3_000,
+        interval: 50,
+      })
+      .toBe(true);
+    expect(a.mode()).toBe('local');
+    const local = 1 + (await admitted(a, d, 3, 'l'));
+    expect(local).toBe(4);
+    await expect.poll(() => a.mode(), { timeout: 5_000, interval: 50 }).toBe('shared');
+    // Redis had run every refused admission (it had room): each was given back when its late reply came.
+    expect(events['admission_unknown']).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => events['admission_given_back'] ?? 0, { timeout: 3_000, interval: 50 })
+      .toBe(events['admission_unknown']);
+    // So the shared window holds the 2 from before and the 4 admitted locally, each once.
+    const direct = createRedisStore(await connect(server.url, {}), { namespace });
+    expect(await admitted(direct, d, 30, 'z')).toBe(20 - 2 - local);
+    await a.close();
   });
 });

@@ -24,8 +24,14 @@ export interface AdmitRequest {
   readonly gates?: readonly Subject[] | undefined;
   /** Tokens to reserve in TPM windows now (an estimate; see `settle`). */
   readonly tokens: number;
-  /** Names the in-flight lease of this request; unique per request. */
+  /** Names the in-flight lease of this admission; unique per admission (a retry takes a new one). */
   readonly leaseId: string;
+  /**
+   * The request's own timeout (ms): its lease is renewed only while the request shows progress
+   * (`touch`) within this long, so a request that never settles cannot hold its slot for ever.
+   * @default renewed until settled
+   */
+  readonly holdMs?: number | undefined;
   /**
    * Budgeted accounts (a virtual key, its team, its user) checked and charged in the same atomic
    * call: each must exist, not be blocked or expired, and be under its budget; `cost` (an estimate)
@@ -96,7 +102,13 @@ export type BlockReason =
   /** Past the account's expiry; `limitValue` says when it expired (ms). */
   | 'account_expired'
   /** The account's spend reached its budget; `spend` and `limitValue` (the budget) say how far. */
-  | 'account_budget';
+  | 'account_budget'
+  /**
+   * Redis did not answer in time, so whether the request was admitted is unknown: it is not
+   * served, and if Redis did admit it, that admission is given back when its reply or record is
+   * read. Not a statement about capacity: retry soon.
+   */
+  | 'unknown';
 
 export type Admission =
   | {
@@ -151,7 +163,8 @@ export interface FleetStore {
    * undefined. With an account, its spend moves from the reserved estimate to `actualCost` (a
    * request whose replica dies before settling stays charged its estimate: spend is never lost).
    * Off the client's critical path: a success is not awaited, and settlements of many requests may
-   * share one Redis call.
+   * share one Redis call. Applied exactly once, also when Redis is slow or its connection drops
+   * (sent again under the same id until Redis answers); never rejects.
    */
   settle(
     ticket: Ticket,
@@ -159,6 +172,8 @@ export interface FleetStore {
     outcome: Outcome,
     actualCost?: number,
   ): Promise<OutcomeCounts | undefined>;
+  /** The request holding this ticket made progress (a streamed chunk): its lease stays renewed. */
+  touch(ticket: Ticket): void;
   /** Cools a candidate subject down for `ms`; a cooldown already running longer is left as it is. */
   coolDown(subjectId: string, ms: number): Promise<void>;
   /** Milliseconds of cooldown left for each subject id (0 = available), for health and metrics. */

@@ -62,6 +62,10 @@ export interface GatewayConfig {
   readonly redisCommandTimeoutMs: number;
   /** How long a dead replica's in-flight slots stay held. @default 30000 */
   readonly leaseMs: number;
+  /** How much longer than the window every admission stays counted (provider-side margin). @default 500 */
+  readonly providerMarginMs: number;
+  /** Completion tokens reserved for a request without `max_tokens`. @default 256 */
+  readonly reserveCompletionTokens: number;
   /** Serving on with readiness 503 after SIGTERM, before the port closes. @default 0 */
   readonly shutdownDelayMs: number;
   /** Seconds a stopping replica waits for in-flight requests. @default 25 */

@@ -137,6 +137,8 @@ export function parseConfig(file: string, text: string, env: Env): GatewayConfig
     shutdownGraceMs: (config.fleetgate_settings.shutdown_grace_seconds ?? 25) * 1000,
     shutdownDelayMs: (config.fleetgate_settings.shutdown_delay_seconds ?? 0) * 1000,
     leaseMs: Math.ceil((config.fleetgate_settings.inflight_lease_seconds ?? 30) * 1000),
+    providerMarginMs: config.fleetgate_settings.provider_margin_ms ?? 500,
+    reserveCompletionTokens: config.fleetgate_settings.reserve_completion_tokens ?? 256,
     warnings: warnings(droppedKeys(resolved, config), config, deployments, unsetRefs, at),
   };
 }

@@ -234,6 +234,19 @@ export const fleetgateSettingsSchema = z.object({
   /** Seconds an in-flight slot outlives a replica that died holding it; @default 30 */
   inflight_lease_seconds: positive().optional(),
   /**
+   * Milliseconds every admission stays counted beyond the 60 s window, so a request that reaches
+   * its provider that much later than it was admitted still lands in a window the fleet held to the
+   * limit; @default 500
+   */
+  provider_margin_ms: count()
+    .pipe(z.number().max(60_000, { error: 'must be at most 60000' }))
+    .optional(),
+  /**
+   * Completion tokens reserved in TPM windows for a request that sets no `max_tokens` /
+   * `max_completion_tokens` (settlement corrects it to the real usage); @default 256
+   */
+  reserve_completion_tokens: count().optional(),
+  /**
    * A cost map in LiteLLM's format (its `model_prices_and_context_window.json`), for the prices of
    * deployments whose config gives none; @default none (such deployments spend 0)
    */

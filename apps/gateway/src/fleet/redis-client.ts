@@ -5,11 +5,15 @@ import type { RedisSettings } from '../config/gateway-config.js';
  * ioredis tuned so no request waits on Redis longer than `commandTimeoutMs`: no offline queue (a
  * command to a disconnected Redis fails at once instead of queueing for seconds), one retry at most,
  * a short command timeout, and auto-pipelining so settlements after responses share round trips.
+ * Never a blind resend: ioredis would send again, after a reconnect, the commands whose replies the
+ * old connection lost (`autoResendUnfulfilledCommands`), and a script that ran once would run twice.
+ * The fleet store resolves such calls itself, through their records.
  */
 export function createRedisClient(settings: RedisSettings, commandTimeoutMs: number): Redis | Cluster {
   const common: RedisOptions = {
     commandTimeout: commandTimeoutMs,
     enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     enableAutoPipelining: true,
     connectTimeout: 2_000,

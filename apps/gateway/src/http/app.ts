@@ -78,12 +78,19 @@ export function createApp(deps: ProxyDeps, options: AppOptions): Hono<GatewayEnv
     if (!(err instanceof GatewayError))
       deps.logger.error({ msg: 'unhandled error', err: String(err), stack: err.stack });
     const record = c.get('record');
+    const headers: Record<string, string> = { 'x-litellm-call-id': c.get('callId') ?? randomUUID() };
     if (record) {
       record.status = error.status;
       record.errorCode = error.code;
       finishRequest(deps, record);
+      // What the gateway added to a refused request, as on an answered one.
+      headers['x-litellm-overhead-duration-ms'] = (
+        performance.now() -
+        record.startedAt -
+        record.upstreamMs
+      ).toFixed(3);
     }
-    return error.toResponse({ 'x-litellm-call-id': c.get('callId') ?? randomUUID() });
+    return error.toResponse(headers);
   });
   return app;
 }

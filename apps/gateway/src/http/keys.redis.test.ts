@@ -299,7 +299,7 @@ general_settings:
 
     it('answers an expired key with 400 expired_key', async () => {
       const k = await generate({ duration: '1s' });
-      await new Promise((r) => setTimeout(r, 1_100));
+      await expect.poll(async () => (await chat(k.key)).status, { timeout: 3_000, interval: 50 }).toBe(400);
       expect(await errorOf(await chat(k.key))).toMatchObject({
         status: 400,
         type: 'expired_key',

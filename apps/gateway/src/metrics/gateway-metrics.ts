@@ -51,6 +51,8 @@ export function createMetrics() {
     remainingRequests,
     remainingTokens,
     admissions,
+    episodes,
+    storeEvents,
     spend,
     ttft,
     inFlight,
@@ -226,8 +228,19 @@ export function createMetrics() {
     watchTeamBudgets: fleetGauges.watchTeamBudgets,
     declareDeployments: fleetGauges.declareDeployments,
     watchBudgets: fleetGauges.watchBudgets,
-    admission(group: string, result: 'admitted' | 'rate_limited' | 'no_deployment_available') {
+    admission(
+      group: string,
+      result: 'admitted' | 'rate_limited' | 'no_deployment_available' | 'fleet_state_unknown',
+    ) {
       admissions.series([group, result]).value++;
+    },
+    /** A local episode began: 'connection_down' or 'no_reply'. */
+    episode(reason: 'connection_down' | 'no_reply') {
+      episodes.series([reason]).value++;
+    },
+    /** Redis trouble the fleet store handled (see StoreEvent). */
+    storeEvent(event: string, count: number) {
+      storeEvents.series([event]).value += count;
     },
     watchFleet: fleetGauges.watchFleet,
     /** The request ended (for streams: the stream ended). */

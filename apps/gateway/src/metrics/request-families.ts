@@ -101,8 +101,18 @@ export function createRequestFamilies(registry: Registry) {
   );
   const admissions = counter(
     'fleetgate_admissions_total',
-    'Admission decisions, by result (admitted, rate_limited, no_deployment_available)',
+    'Admission decisions, by result (admitted, rate_limited, no_deployment_available, fleet_state_unknown)',
     ['model_group', 'result'],
+  );
+  const episodes = counter(
+    'fleetgate_fleet_state_episodes_total',
+    'Local episodes this replica declared (Redis down or silent): it limited on its local share, then wrote back what it admitted',
+    ['reason'],
+  );
+  const storeEvents = counter(
+    'fleetgate_fleet_store_events_total',
+    'Redis trouble the fleet store handled: admission_unknown, admission_resolved, admission_given_back, admission_unresolved, settlement_resent, settlement_lost',
+    ['event'],
   );
 
   const spend = counter(
@@ -139,6 +149,8 @@ export function createRequestFamilies(registry: Registry) {
     remainingRequests,
     remainingTokens,
     admissions,
+    episodes,
+    storeEvents,
     spend,
     ttft,
     inFlight,

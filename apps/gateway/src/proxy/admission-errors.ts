@@ -28,6 +28,20 @@ export function noDeployment(
   );
 }
 
+/**
+ * 503 when Redis did not answer the admission in time: whether the fleet admitted the request is
+ * unknown, so it is not sent (a guess could put the fleet over a provider's quota) and whatever
+ * Redis admitted for it is given back. Retry at once: the next admission usually answers.
+ */
+export function unknownAdmission(group: ModelGroup): GatewayError {
+  return new GatewayError(
+    503,
+    'fleet_state_unknown',
+    `The fleet's rate-limit state did not answer in time; the request was not sent. Passed model=${group.name}. Retry.`,
+    { headers: { 'retry-after': '1' } },
+  );
+}
+
 /** LiteLLM's 400 for a model no group or alias answers to, listing those that do. */
 export function unknownModel(model: string, available: readonly string[]): GatewayError {
   return new GatewayError(

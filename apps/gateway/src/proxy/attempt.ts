@@ -53,12 +53,15 @@ export type AttemptResult =
       readonly error?: GatewayError | undefined;
     };
 
-/** How a call ended, for settlement: tokens really used, and the failure if it failed. */
-export type AttemptEnd = (
-  usage: Usage | undefined,
-  failure: AttemptFailure | undefined,
-  counted: boolean,
-) => void;
+/**
+ * How a call ended, for settlement: tokens really used, the failure if it failed, and for a stream
+ * that ended without reporting its usage, how many events it streamed. `progress` (when set) is
+ * told of every streamed chunk, so the in-flight lease lives as long as the stream does.
+ */
+export interface AttemptEnd {
+  (usage: Usage | undefined, failure: AttemptFailure | undefined, counted: boolean, streamed?: number): void;
+  progress?: (() => void) | undefined;
+}
 
 type Response = Awaited<ReturnType<typeof callUpstream>>;
 
@@ -206,15 +209,17 @@ function relay(
       },
       flush: () => tracker.flush(),
       cutEvent: tracker.cutEvent ? (error) => tracker.cutEvent!(error) : undefined,
+      progress: end.progress,
       onEnd: (how) => {
         record.upstreamMs += performance.now() - streamStarted;
-        if (how.kind === 'error') end(tracker.usage, failureOf(how.error), true);
+        if (how.kind === 'error') end(tracker.usage, failureOf(how.error), true, how.events);
         else if (tracker.failedStatus !== undefined)
-          end(tracker.usage, { kind: 'http', status: tracker.failedStatus }, true);
-        else end(tracker.usage, undefined, how.kind === 'done');
+          end(tracker.usage, { kind: 'http', status: tracker.failedStatus }, true, how.events);
+        else end(tracker.usage, undefined, how.kind === 'done', how.events);
       },
     },
     timeoutMs,
+    input.signal,
   );
   return {
     kind: 'answer',
@@ -271,7 +276,8 @@ function networkFailure(
   deployment: Deployment,
 ): AttemptResult {
   if (error.code === 'client_closed') {
-    end(undefined, undefined, false);
+    // The client left before the answer began: nothing was streamed (the prompt was sent).
+    end(undefined, undefined, false, 0);
     throw error;
   }
   const failure = failureOf(error);

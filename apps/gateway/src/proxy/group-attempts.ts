@@ -13,9 +13,10 @@ import { ERROR_CODE_HEADER, GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
 import { waitUnlessGone } from '../http/client-gone.js';
 import type { RequestControls } from '../http/request-controls.js';
-import { noDeployment } from './admission-errors.js';
+import { noDeployment, unknownAdmission } from './admission-errors.js';
 import type { Waiter } from './admission-queue.js';
 import {
+  type AttemptEnd,
   type AttemptInput,
   type AttemptResult,
   attempt,
@@ -121,10 +122,17 @@ export async function tryGroup(
         candidates: ordered.map((d) => deps.router.subject(d)),
         gates: use?.gates,
         tokens: flight.tokens.total,
-        leaseId: flight.leaseId,
+        // One lease per admission: a retry's must not be released by its predecessor's settlement.
+        leaseId: `${flight.leaseId}:${fallbackDepth}.${n}`,
+        holdMs: holdMs(flight, ordered),
         // The key, its team and its user: checked and charged in this same call.
         accounts: use ? charges(use, estimatedCost(group, flight.tokens)) : undefined,
       });
+      if (!admission.admitted && admission.reason === 'unknown') {
+        // Redis did not answer in time: not sent, and not worth a fallback (it asks the same Redis).
+        deps.metrics.admission(group.name, 'fleet_state_unknown');
+        throw unknownAdmission(group);
+      }
       if (!admission.admitted) {
         // A key that may not spend is refused outright; a key out of its windows, like a group out of
         // room, is a 429 fallbacks may still avoid.
@@ -200,26 +208,53 @@ async function attemptOn(
   const ticket = admission.ticket;
   let pending: Promise<void> = Promise.resolve();
   let relayed = false;
-  const end = (
-    usage: Parameters<typeof settleAttempt>[4],
-    failure: AttemptFailure | undefined,
-    counted: boolean,
-  ) => {
-    pending = settleAttempt(deps, record, deployment, ticket, usage, failure, counted);
+  const end: AttemptEnd = (usage, failure, counted, streamed) => {
+    // A stream that ended without its usage (the client left, the upstream cut it) is charged for
+    // what it streamed: the prompt as estimated, a token per event.
+    const used =
+      usage ??
+      (streamed === undefined
+        ? undefined
+        : { promptTokens: flight.tokens.prompt, completionTokens: streamed });
+    pending = settleAttempt(deps, record, deployment, ticket, used, failure, counted);
     if (!relayed) return;
     // A relayed stream ends after its response was returned: the request ends with it.
     if (failure) record.errorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
     else if (!counted) record.errorCode = 'client_closed';
     finishRequest(deps, record);
   };
+  // A streamed chunk keeps the lease alive (it is renewed only while the request shows progress).
+  end.progress = () => deps.store.touch(ticket);
+  if (flight.signal.aborted) {
+    // The client left while the request waited for admission: nothing was sent, nothing is charged.
+    end({ promptTokens: 0, completionTokens: 0 }, undefined, false);
+    throw new GatewayError(499, 'client_closed', 'client closed the request');
+  }
   const result = await forward(flight, route, deployment, end);
   // A failure is settled (and its cooldown decided) before anyone acts on it.
   if (result.failure) await pending;
   const answer = result.answer;
   if (!answer) return { result, response: undefined };
-  const response = respond(flight, deployment, admission, answer, fallbackDepth, use, numRetries);
+  let response: Response;
+  try {
+    response = respond(flight, deployment, admission, answer, fallbackDepth, use, numRetries);
+  } catch (error) {
+    // A stream nobody will read is ended here, so that it settles.
+    if (answer.body instanceof ReadableStream) void answer.body.cancel().catch(() => {});
+    throw error;
+  }
   if (answer.body instanceof ReadableStream) relayed = true;
   return { result, response };
+}
+
+/**
+ * How long an admitted request's lease is kept alive without progress: its own timeout (the longest
+ * of the candidates', which one is chosen is not known yet). A stream renews it with every chunk.
+ */
+function holdMs(flight: Flight, candidates: readonly Deployment[]): number {
+  let ms = 0;
+  for (const d of candidates) ms = Math.max(ms, attemptTimeoutMs(flight, d));
+  return ms;
 }
 
 /** The wait before retrying a group's only deployment (LiteLLM's backoff); a client that leaves ends it. */

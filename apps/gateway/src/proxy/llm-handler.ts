@@ -86,7 +86,7 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
       clientWantsUsage: client !== undefined || streamOptions?.include_usage === true,
       translatorOf: client?.translatorOf,
       clientHeaders: client?.forwardHeaders && forwardedHeaders(client.forwardHeaders, header),
-      tokens: estimateTokens(raw.length, body),
+      tokens: estimateTokens(raw.length, body, completionReserve(deps, endpoint)),
       leaseId: `${deps.replicaId}:${++leaseSeq}`,
       signal: clientGoneSignal(c),
       record,
@@ -173,7 +173,12 @@ function withOverrides(flight: Flight, target: FallbackTarget | undefined): Flig
   if (!target?.overrides) return flight;
   const body = { ...flight.body, ...target.overrides, model: target.model };
   const raw = Buffer.from(JSON.stringify(body));
-  return { ...flight, body, raw, tokens: estimateTokens(raw.length, body) };
+  return {
+    ...flight,
+    body,
+    raw,
+    tokens: estimateTokens(raw.length, body, completionReserve(flight.deps, flight.endpoint)),
+  };
 }
 
 function timeoutOverrideMs(controls: RequestControls, stream: boolean): number | undefined {
@@ -203,4 +208,9 @@ function mockedPrimaryFailure(model: string, fallbacks: readonly FallbackTarget[
       `litellm.InternalServerError: This is a mock exception for model=${model}, to trigger a fallback. Fallbacks=${JSON.stringify(fallbacks.map((f) => f.model))}`,
     ),
   };
+}
+
+/** Completion tokens reserved when the request sets no budget: none for embeddings. */
+function completionReserve(deps: ProxyDeps, endpoint: Endpoint): number {
+  return endpoint === 'embeddings' ? 0 : deps.config.reserveCompletionTokens;
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { AttemptFailure } from '@fleetgate/routing';
 import { GatewayError } from '../errors.js';
 import { waitUnlessGone } from '../http/client-gone.js';
 import type { Mock } from '../http/request-controls.js';
 import type { Endpoint, Usage } from '../providers/types.js';
+import { relaySse } from '../upstream/sse-relay.js';
 import type { AttemptEnd, AttemptInput, AttemptResult } from './attempt.js';
 
 /** The usage LiteLLM's mock completions report. */
@@ -31,14 +33,12 @@ export async function mockAttempt(
       return { kind: 'answer', answer: { status: 200, contentType: 'application/json', body } };
     }
     const events = mockStream(input.endpoint, model, mock.text, input.clientWantsUsage);
-    return {
-      kind: 'answer',
-      answer: { status: 200, contentType: 'text/event-stream', body: eventStream(events, end) },
-    };
+    const body = eventStream(events, end, timeoutMs, input);
+    return { kind: 'answer', answer: { status: 200, contentType: 'text/event-stream', body } };
   }
   if (mock.kind === 'timeout') {
     if (!(await waitUnlessGone(timeoutMs, input.signal))) {
-      end(undefined, undefined, false);
+      end(undefined, undefined, false, 0);
       throw closed();
     }
     const failure: AttemptFailure = { kind: 'timeout', status: 504 };
@@ -115,20 +115,26 @@ function mockStream(endpoint: Endpoint, model: string, text: string, withUsage: 
   return [...chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n'];
 }
 
-/** The events as a stream the client reads; the attempt ends when it has read them all or left. */
-function eventStream(events: string[], end: AttemptEnd): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      controller.enqueue(encoder.encode(events[next++]));
-      if (next === events.length) {
-        controller.close();
-        end(MOCK_USAGE, undefined, true);
-      }
+/**
+ * The events as a stream the client reads, through the same relay as an upstream's: the attempt ends
+ * when the client has read them all, cancels, leaves, or stops reading for a whole timeout.
+ */
+function eventStream(
+  events: string[],
+  end: AttemptEnd,
+  timeoutMs: number,
+  input: AttemptInput,
+): ReadableStream<Uint8Array> {
+  const source = Readable.from(events.map((e) => Buffer.from(e)));
+  return relaySse(
+    source,
+    {
+      onEnd: (how) => {
+        if (how.kind === 'done') end(MOCK_USAGE, undefined, true);
+        else end(undefined, undefined, false, how.events);
+      },
     },
-    cancel() {
-      end(MOCK_USAGE, undefined, false);
-    },
-  });
+    timeoutMs,
+    input.signal,
+  );
 }

@@ -52,7 +52,9 @@ export function settleAttempt(
     settled.catch((error: unknown) => deps.logger.debug({ msg: 'settle failed', err: String(error) }));
     return Promise.resolve();
   }
-  return settled
+  // The cooldown decision waits for the minute's counts at most the Redis timeout: a settlement
+  // Redis does not answer is sent again in the background, and the request does not wait for that.
+  return within(settled, deps.config.redisCommandTimeoutMs)
     .then(async (counts) => {
       // Without counts (the store could not count it), the rules that need none still apply.
       const { failures, total } = counts ?? { failures: 1, total: 1 };
@@ -75,6 +77,15 @@ export function settleAttempt(
       });
     })
     .catch((error: unknown) => deps.logger.warn({ msg: 'failure bookkeeping failed', err: String(error) }));
+}
+
+/** The promise's value, or undefined if it takes longer than `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 const unpriced = new Set<string>();

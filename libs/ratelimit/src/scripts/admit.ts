@@ -9,7 +9,7 @@ import { windowPrelude } from './window.js';
  * that is not cooling down and has room. The admissions of one event-loop tick share a call
  * (admit-batcher.ts), so Redis and ioredis pay their per-call costs once for many requests.
  *
- * ARGV[1] the number of admissions R (hex); then three arguments per admission:
+ * ARGV from 2: three arguments per admission:
  *   its numbers, each as 12 hex digits (integers parse from hex with strtoul, far cheaper than
  *     strtod): how many KEYS it uses, C candidates, G gates, the tokens to reserve, then per
  *     subject (the G gates, then the C candidates) its limits rpm, tpm, parallel (0 = unlimited;
@@ -18,7 +18,15 @@ import { windowPrelude } from './window.js';
  *   its accounts' estimated costs, space-separated, one per account ('' = none); a cost prefixed
  *     with '~' charges an account whose budget may not refuse the request (a user's, through a
  *     team key).
- * KEYS, admission after admission: its account records (a key, its team, its user; each must exist,
+ * KEYS[1] the records of this replica's calls in this second (keys.ts): a HASH, call → what the
+ *   call answered. Read first — a call that already ran (resent, or late after its outcome was
+ *   resolved) returns what it answered then, and a resolved call that never ran finds '' and
+ *   changes nothing; written with the reply at the end when the call admitted anything (a call
+ *   that only refused has nothing to give back) or gives the hash its TTL.
+ * ARGV[1] the call, which is also its field in KEYS[1]: the number of admissions R (4 hex digits),
+ *   then '!' when this call gives the hash its TTL (the record TTL: the first call of each second,
+ *   and one after a failed call) else ':', then the call's id (call-records.ts).
+ * KEYS from 2, admission after admission: its account records (a key, its team, its user; each must exist,
  *   not be blocked or expired, and be under budget — a due budget reset is applied first; on
  *   admission the cost is added to each one's spend; the state is the record's packed field 'a',
  *   see account-state.ts), then per subject its window HASH (see window.ts) and, when
@@ -46,8 +54,10 @@ import { windowPrelude } from './window.js';
  * most, per subject) the bucket joins the closed ones and those that left the span are forgotten.
  * Retry-after is only worked out, on the slow path, when nothing fits.
  */
-export function admitScript(geo: Geometry): string {
+export function admitScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
+local done = call('HGET', KEYS[1], ARGV[1])
+if done then return done end
 local sub = string.sub
 local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
@@ -58,8 +68,9 @@ ${ACCOUNT_LEGACY_LUA.trim()}
 -- setting its packed reply and breaking out of its repeat block. Replies are concatenated, each
 -- prefixed with how many doubles it holds.
 local replies = {}
-local k0, ai = 1, 2
-for n = 1, tonumber(ARGV[1], 16) do
+local made = string.byte(ARGV[1], 5) == 33
+local k0, ai = 2, 2
+for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
   local A, lease, costarg = ARGV[ai], ARGV[ai + 1], ARGV[ai + 2]
   local reply
   repeat
@@ -216,6 +227,7 @@ for n = 1, tonumber(ARGV[1], 16) do
 
     -- Reserve in the chosen candidate (still in the locals), then every gate, each with one HSET of
     -- its state. Per subject the reply carries rpm limit, remaining, reset, tpm limit, remaining, reset.
+    made = true
     local reset = (cur + K + 1) * B - now
     if t > 0 then cv = cv + tokens end
     if r > 0 or t > 0 then cn = cn + 1 end
@@ -256,6 +268,9 @@ for n = 1, tonumber(ARGV[1], 16) do
   k0 = k0 + tonumber(sub(A, 1, 12), 16)
   ai = ai + 3
 end
-return table.concat(replies)
+local out = table.concat(replies)
+if made then call('HSET', KEYS[1], ARGV[1], out) end
+if string.byte(ARGV[1], 5) == 33 then call('PEXPIRE', KEYS[1], '${recordTtlMs}') end
+return out
 `;
 }

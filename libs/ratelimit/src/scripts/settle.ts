@@ -9,13 +9,19 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  * minutes (admission already counted the calls), release in-flight leases, move accounts' spend
  * from the reserved estimates to the real costs.
  *
- * KEYS: W window HASHes (see window.ts), then I in-flight ZSETs, then A account records.
- * ARGV[1] W, I, A as 12 hex digits each; then
- *   per window: one argument of 12-hex-digit numbers: failures, n, then n pairs of bucket and token
- *     delta (actual − reserved, summed over the batch) plus 2^47;
+ * KEYS[1] the records of this replica's calls in this second (keys.ts): the call's field is set
+ *   first with HSETNX, so a settlement sent again (its first send's outcome unknown) is applied
+ *   once — a second run finds the field and changes nothing.
+ * KEYS from 2: W window HASHes (see window.ts), then I in-flight ZSETs, then A account records.
+ * ARGV[1] the call's id, prefixed with '!' when this call gives KEYS[1] its TTL (see admit.lua).
+ * ARGV[2] W, I, A as 12 hex digits each; then
+ *   per window: one argument of 12-hex-digit numbers: failures, n, m, then n pairs of bucket and
+ *     token delta (actual − reserved, summed over the batch) plus 2^47, then m pairs of bucket and
+ *     requests to give back (admissions that were never used: their outcome came too late);
  *   per in-flight set: the number of leases, then the lease ids;
  *   per account: 'reserved:actual:period;' for each budget period the batch reserved in.
- * Returns {failures, calls} of each window's current minute (zeros for windows without failures).
+ * Returns {failures, calls} of each window's current minute (zeros for windows without failures);
+ * {} when the call had already run.
  *
  * A correction lands where the reservation lies: in the open bucket, or in a closed bucket's field
  * and the closed total; one whose bucket already left the counted span is dropped (it no longer
@@ -24,26 +30,28 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  * reservation (the reset zeroed it), the new period is charged the actual cost. An account's spend
  * is in its packed state, field 'a' (account-state.ts).
  */
-export function settleScript(geo: Geometry): string {
+export function settleScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
+if call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return {} end
+if string.byte(ARGV[1], 1) == 33 then call('PEXPIRE', KEYS[1], '${recordTtlMs}') end
 local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
 ${ACCOUNT_LEGACY_LUA.trim()}
 local sub = string.sub
-local head = ARGV[1]
+local head = ARGV[2]
 local nw, ni, na = tonumber(sub(head, 1, 12), 16), tonumber(sub(head, 13, 24), 16), tonumber(sub(head, 25, 36), 16)
 local out = {}
-local a = 2
+local a = 3
 for w = 1, nw do
-  local key, n = KEYS[w], ARGV[a]
+  local key, n = KEYS[w + 1], ARGV[a]
   a = a + 1
-  local failures, fixes = tonumber(sub(n, 1, 12), 16), tonumber(sub(n, 13, 24), 16)
+  local failures, fixes, gives = tonumber(sub(n, 1, 12), 16), tonumber(sub(n, 13, 24), 16), tonumber(sub(n, 25, 36), 16)
   local blob = call('HGET', key, 's')
   local tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
   if blob then tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob) end
   if blob then
     for j = 0, fixes - 1 do
-      local at = 25 + 24 * j
+      local at = 37 + 24 * j
       local bucket = tonumber(sub(n, at, at + 11), 16)
       local delta = tonumber(sub(n, at + 12, at + 23), 16) - ${DELTA_OFFSET}
       if bucket >= first then
@@ -61,6 +69,23 @@ for w = 1, nw do
             tc = tc + d
             if tc < 0 then tc = 0 end
           end
+        end
+      end
+    end
+    -- Requests given back: admissions whose reply came after their request was refused.
+    for j = 0, gives - 1 do
+      local at = 37 + 24 * fixes + 24 * j
+      local bucket, count = tonumber(sub(n, at, at + 11), 16), tonumber(sub(n, at + 12, at + 23), 16)
+      if bucket == cb then
+        cn = cn > count and cn - count or 0
+      elseif bucket < cb and bucket >= cb - K and bucket >= first then
+        local name = spack(BF, bucket % 4294967296)
+        local x = call('HGET', key, name)
+        if x then
+          local tk, rq = sunpack(RF, x)
+          local c = rq > count and count or rq
+          call('HSET', key, name, spack(RF, tk, rq - c))
+          nc = nc > c and nc - c or 0
         end
       end
     end
@@ -86,11 +111,11 @@ for w = 1, nw do
 end
 for i = 1, ni do
   local count = tonumber(ARGV[a])
-  call('ZREM', KEYS[nw + i], unpack(ARGV, a + 1, a + count))
+  call('ZREM', KEYS[1 + nw + i], unpack(ARGV, a + 1, a + count))
   a = a + 1 + count
 end
 for i = 1, na do
-  local akey = KEYS[nw + ni + i]
+  local akey = KEYS[1 + nw + ni + i]
   local groups = ARGV[a]
   a = a + 1
   local ab = call('HGET', akey, 'a')

@@ -23,9 +23,14 @@ return ms
 `;
 
 /**
- * heartbeat.lua — a replica announces itself; returns how many replicas are alive.
+ * heartbeat.lua — a replica announces itself; returns how many replicas are alive, this Redis's
+ * epoch and its clock.
  * KEYS[1] replicas ZSET replica id → expiry (ms, Redis clock)
- * ARGV[1] replica id   ARGV[2] time to live (ms)
+ * KEYS[2] epoch STRING: set once by the first caller (ARGV[3]) and kept; a Redis that restarted
+ *   without its data has none, so the next heartbeat sets a new one and every replica learns that
+ *   the windows it remembers are gone from Redis.
+ * ARGV[1] replica id   ARGV[2] time to live (ms)   ARGV[3] an epoch to set when there is none
+ * Returns {live replicas, epoch, now (ms)}.
  */
 export const HEARTBEAT_LUA = `
 local time = redis.call('TIME')
@@ -34,9 +39,28 @@ local ttl = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
-return redis.call('ZCARD', KEYS[1])
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[2], epoch)
+end
+return { redis.call('ZCARD', KEYS[1]), epoch, now }
 `;
 
+/**
+ * resolve.lua — what became of a call whose reply never came (its connection closed, or it outlived
+ * the client's patience): its record if it ran; if it did not, a tombstone ('') so that it never
+ * will (a copy still in flight finds the record and changes nothing).
+ * KEYS[1] the records of the call's second   ARGV[1] the call's id   ARGV[2] record TTL (ms)
+ * Returns the record, or nil when the call had not run.
+ */
+export const RESOLVE_LUA = `
+local done = redis.call('HGET', KEYS[1], ARGV[1])
+if done then return done end
+redis.call('HSET', KEYS[1], ARGV[1], '')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return false
+`;
 /**
  * renew.lua — extends the leases of requests still in flight, so only a dead replica's leases expire.
  * KEYS[i] in-flight ZSET   ARGV[1] lease (ms)   ARGV[i+1] lease id held in KEYS[i]

@@ -9,6 +9,8 @@ export interface Readiness {
   readonly cache: string;
   /** 'shared' (limits kept in Redis for the fleet), or 'local' (no Redis, or Redis unreachable). */
   readonly fleetState: string;
+  /** The local episode under way: since when (ms) and why. */
+  readonly episode?: { readonly since: number; readonly reason: string } | undefined;
   readonly liveReplicas: number;
   readonly version: string;
 }
@@ -39,6 +41,10 @@ export function registerHealthRoutes(
         litellm_version: r.version,
         success_callbacks: ['prometheus'],
         fleet_state: r.fleetState,
+        ...(r.episode && {
+          fleet_state_since: new Date(r.episode.since).toISOString(),
+          fleet_state_reason: r.episode.reason,
+        }),
         live_replicas: r.liveReplicas,
       },
       r.shuttingDown ? 503 : 200,
