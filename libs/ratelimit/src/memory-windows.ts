@@ -1,5 +1,6 @@
 import { type Geometry, limitArg } from './options.js';
-import type { Subject, SubjectState } from './types.js';
+import type { LatencyAverages } from './pick-rank.js';
+import type { PickRule, Subject, SubjectState } from './types.js';
 
 /**
  * The memory store's windows: the same ring of buckets the Redis scripts keep (scripts/window.ts),
@@ -24,6 +25,8 @@ export interface SubjectWindows {
    */
   leases: Set<string>;
   cooldownUntil: number;
+  /** Latency averages from settled samples (pick-rank.ts), when any. */
+  latency: LatencyAverages | undefined;
   /** This minute's calls (counted at admission) and failures (counted at settlement). */
   outcomeMinute: number;
   calls: number;
@@ -211,4 +214,14 @@ export function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geo
     if (idle) subjects.delete(id);
   }
   return t + geo.windowMs;
+}
+
+/** A candidate's score for a usage or in-flight pick rule, as admit.lua's rank() computes it. */
+export function stateScore(w: SubjectWindows, s: Subject, rule: PickRule, t: number, geo: Geometry): number {
+  if (rule.by === 'in_flight') return limitArg(s.limits.maxParallel) > 0 ? w.leases.size : 0;
+  forget(w, t, geo);
+  const rpm = limitArg(s.limits.rpm);
+  const tpm = limitArg(s.limits.tpm);
+  if (rpm === 0 && tpm === 0) return w.outcomeMinute === Math.floor(t / 60_000) ? w.calls / 1e12 : 0;
+  return Math.max(rpm > 0 ? w.requests / rpm : 0, tpm > 0 ? w.tokens / tpm : 0);
 }

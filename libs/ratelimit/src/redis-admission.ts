@@ -1,6 +1,7 @@
 import { admissionHeader } from './admit-batcher.js';
 import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
+import { pickArg } from './scripts/rank.js';
 import { hex12 } from './scripts/window.js';
 import type {
   Admission,
@@ -72,7 +73,10 @@ export function admissionArgs(request: AdmitRequest, keys: KeyLayout) {
   // into slower buffer encoding.
   const args = {
     keys: keyArgs,
-    numbers: admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) + limits,
+    numbers:
+      admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) +
+      limits +
+      (request.pick && request.candidates.length > 1 ? pickArg(request.pick, request.candidates.length) : ''),
     lease: parallel ? request.leaseId : '',
     cost: costs,
     context,

@@ -184,15 +184,15 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       }
       return localAdmit(request);
     },
-    settle(ticket, actualTokens, outcome, actualCost): Promise<OutcomeCounts | undefined> {
+    settle(ticket, actualTokens, outcome, actualCost, sample): Promise<OutcomeCounts | undefined> {
       if (ticket.mode === 'local') {
         const adopted = journal.settled(ticket, actualCost);
-        if (!adopted) return local.settle(ticket, actualTokens, outcome, actualCost);
+        if (!adopted) return local.settle(ticket, actualTokens, outcome, actualCost, sample);
         local.settleRecord(adopted.ticket, actualTokens);
-        return redis.settle(adopted.ticket, actualTokens, outcome, adopted.cost);
+        return redis.settle(adopted.ticket, actualTokens, outcome, adopted.cost, sample);
       }
       local.settleRecord(ticket, actualTokens);
-      return redis.settle(ticket, actualTokens, outcome, actualCost);
+      return redis.settle(ticket, actualTokens, outcome, actualCost, sample);
     },
     touch(ticket) {
       redis.touch(ticket);

@@ -1,6 +1,7 @@
 import type { Geometry } from '../options.js';
 import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
+import { RANK_LUA } from './rank.js';
 import { windowPrelude } from './window.js';
 
 /**
@@ -14,6 +15,7 @@ import { windowPrelude } from './window.js';
  *     strtod): how many KEYS it uses, C candidates, G gates, the tokens to reserve, then per
  *     subject (the G gates, then the C candidates) its limits rpm, tpm, parallel (0 = unlimited;
  *     the store caches each subject's 36 characters);
+ *     and, when the admission has a pick rule (rank.ts), the rule after the limits;
  *   its lease id ('' when no subject has a parallel limit);
  *   its accounts' estimated costs, space-separated, one per account ('' = none); a cost prefixed
  *     with '~' charges an account whose budget may not refuse the request (a user's, through a
@@ -47,6 +49,10 @@ import { windowPrelude } from './window.js';
  * limit is ever exceeded in any rolling window. Each admission also counts a call in the chosen
  * candidate's minute, the denominator of LiteLLM's failure-ratio rule.
  *
+ * With a pick rule, the candidates are first ranked by shared state (rank.ts: in-flight counts,
+ * window fill or latency averages, within tiers) and walked in that order; the reply still names
+ * the chosen candidate by its place in the arguments.
+ *
  * Written for speed and measured with callgrind (bench/README.md): the walk stops at the first
  * candidate with room, so later candidates cost only their arguments; a subject with room costs
  * one HGET and one HSET of its packed state; no number is turned into text on that path, and only
@@ -62,7 +68,7 @@ local sub = string.sub
 local AF = '${ACCOUNT_FMT}'
 ${NEXT_RESET_LUA.trim()}
 ${ACCOUNT_LEGACY_LUA.trim()}
-
+${RANK_LUA}
 -- The batch: each admission in turn (so each sees the ones before it), in a loop rather than a
 -- function (a closure over the prelude would cost every call its upvalues); an admission ends by
 -- setting its packed reply and breaking out of its repeat block. Replies are concatenated, each
@@ -122,12 +128,21 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     local seen = {}
     local chosen, refusing = nil, nil
     local kn = k0 + na
+    local ord, kp = nil, nil
+    if #A > 48 + 36 * (G + C) then ord, kp = rank(A, G, C, kn) end
     for i = 1, G + C do
-      local at = 13 + 36 * i
+      -- s: the subject looked at (its place in the arguments); i is its place in the walk.
+      local s = i
+      if ord and i > G then s = ord[i - G] end
+      local at = 13 + 36 * s
       r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
-      key, ikey = KEYS[kn], false
-      if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
-      local candidate = i > G
+      if kp then
+        key, ikey = KEYS[kp[s]], p > 0 and KEYS[kp[s] + 1]
+      else
+        key, ikey = KEYS[kn], false
+        if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
+      end
+      local candidate = s > G
       local blob = call('HGET', key, 's')
       if blob then
         tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
@@ -144,7 +159,12 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
           local ring_name, ring_value = nil, nil
           if cur - cb > K then
             -- Everything counted has left the span (or there was nothing): start afresh.
-            if blob then call('DEL', key) end
+            if blob then
+              -- Keep the latency averages (field 'l'): they outlive the windows.
+              local l = call('HGET', key, 'l')
+              call('DEL', key)
+              if l then call('HSET', key, 'l', l) end
+            end
             tc, nc = 0, 0
           else
             if first > cb - K then
@@ -180,9 +200,9 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
           if call('ZCARD', ikey) >= p then why = 3 end
         end
       end
-      if why == 0 and candidate then chosen = i; break end
-      seen[i] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why }
-      if why ~= 0 and not candidate then refusing = i; break end
+      if why == 0 and candidate then chosen = s; break end
+      seen[s] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why }
+      if why ~= 0 and not candidate then refusing = s; break end
     end
 
     if not chosen then
