@@ -199,6 +199,43 @@ export function describeFleetStore(name: string, make: () => Promise<StoreHarnes
       ).toBe(0);
     });
 
+    it('smooths: no rolling slice holds more than its share, and says when a tenth frees', async () => {
+      const h = await make();
+      const slice = { ms: 200, max: 3 };
+      const d = subject({ rpm: 1000, slice });
+      for (let i = 0; i < 3; i++)
+        admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+      const b = blocked(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+      expect(b.reason).toBe('no_capacity');
+      expect(b.retryAfterMs).toBeGreaterThan(0);
+      expect(b.retryAfterMs).toBeLessThanOrEqual(slice.ms * 1.1 + 5);
+      await h.advance(b.retryAfterMs + 5);
+      admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+      // Steady offers, two every 25 ms for a second: any 7 steps (under one slice) hold at most 3.
+      const e = subject({ rpm: 1000, slice });
+      const perStep: number[] = [];
+      for (let step = 0; step < 40; step++) {
+        let n = 0;
+        for (let i = 0; i < 2; i++)
+          if ((await h.store.admit({ candidates: [e], tokens: 0, leaseId: lease() })).admitted) n++;
+        perStep.push(n);
+        await h.advance(25);
+      }
+      for (let i = 0; i + 7 <= perStep.length; i++)
+        expect(perStep.slice(i, i + 7).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(slice.max);
+      expect(perStep.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(10);
+      // A gate out of its slice refuses as a gate out of requests.
+      const gate = subject({ slice: { ms: 10_000, max: 1 } }, 'k');
+      admitted(
+        await h.store.admit({ candidates: [subject({})], gates: [gate], tokens: 0, leaseId: lease() }),
+      );
+      const g = blocked(
+        await h.store.admit({ candidates: [subject({})], gates: [gate], tokens: 0, leaseId: lease() }),
+      );
+      expect(g.reason).toBe('gate_rpm');
+      expect(g.gateIndex).toBe(0);
+    });
+
     it('walks candidates in order and reserves in the first with room', async () => {
       const h = await make();
       const full = subject({ rpm: 1 });

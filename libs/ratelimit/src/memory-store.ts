@@ -93,6 +93,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
         first: undefined,
         leases: new Set(),
         cooldownUntil: 0,
+        slices: undefined,
         latency: undefined,
         outcomeMinute: -1,
         calls: 0,
@@ -133,7 +134,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
       if (reason)
         return Promise.resolve({
           admitted: false,
-          reason: (['gate_rpm', 'gate_tpm', 'gate_parallel'] as const)[reason.code - 1]!,
+          // A gate out of its slice is out of requests.
+          reason:
+            reason.code === 6
+              ? 'gate_rpm'
+              : (['gate_rpm', 'gate_tpm', 'gate_parallel'] as const)[reason.code - 1]!,
           gateIndex: g,
           retryAfterMs: reason.waitMs,
         });

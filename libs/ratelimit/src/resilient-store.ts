@@ -146,6 +146,7 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       rpm: shareOf(s.limits.rpm, replicas),
       tpm: shareOf(s.limits.tpm, replicas),
       maxParallel: shareOf(s.limits.maxParallel, replicas),
+      slice: s.limits.slice && { ms: s.limits.slice.ms, max: shareOf(s.limits.slice.max, replicas)! },
     },
   });
   // Accounts live in Redis: while it is away the caller vouches for them from what it last read

@@ -6,6 +6,11 @@ export interface Limits {
   readonly tpm?: number | undefined;
   /** Requests in flight at once, held by leases that expire if their holder dies. */
   readonly maxParallel?: number | undefined;
+  /**
+   * Smoothing: at most `max` requests admitted in any rolling `ms` (a provider that enforces its
+   * RPM quota per second or per 10 s). Counted in tenths of the slice, so the check spans 1.1 slices.
+   */
+  readonly slice?: { readonly ms: number; readonly max: number } | undefined;
 }
 
 /**

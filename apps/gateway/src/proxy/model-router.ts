@@ -84,7 +84,7 @@ export function createModelRouter(config: GatewayConfig): ModelRouter {
   for (const d of config.deployments) {
     subjects.set(d.id, {
       id: `d:${d.id}`,
-      limits: { rpm: d.rpm, tpm: d.tpm, maxParallel: d.maxParallelRequests ?? inFlight },
+      limits: { rpm: d.rpm, tpm: d.tpm, maxParallel: d.maxParallelRequests ?? inFlight, slice: d.slice },
     });
   }
   const publicNames = [

@@ -27,20 +27,20 @@ export function pickArg(rule: PickRule, candidates: number): string {
  */
 export const RANK_LUA = `
 local function rank(A, G, C, kn)
-  local base = 49 + 36 * (G + C)
+  local base = 49 + 48 * (G + C)
   local by = sub(A, base, base)
   local buffer = tonumber(sub(A, base + 1, base + 12), 16) / 1000000
   local ttl = tonumber(sub(A, base + 13, base + 24), 16)
   local kp = {}
   for i = 1, G + C do
     kp[i] = kn
-    local at = 13 + 36 * i
+    local at = 1 + 48 * i
     if tonumber(sub(A, at + 24, at + 35), 16) > 0 then kn = kn + 2 else kn = kn + 1 end
   end
   local score, tier, ord = {}, {}, {}
   for j = 1, C do
     local i = G + j
-    local at = 13 + 36 * i
+    local at = 1 + 48 * i
     local s = 0
     if by == 'B' then
       if tonumber(sub(A, at + 24, at + 35), 16) > 0 then s = call('ZCOUNT', KEYS[kp[i] + 1], '(' .. now, '+inf') end
