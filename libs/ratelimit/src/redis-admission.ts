@@ -1,6 +1,7 @@
 import { admissionHeader } from './admit-batcher.js';
 import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
+import { pickArg } from './scripts/rank.js';
 import { hex12 } from './scripts/window.js';
 import type {
   Admission,
@@ -72,7 +73,10 @@ export function admissionArgs(request: AdmitRequest, keys: KeyLayout) {
   // into slower buffer encoding.
   const args = {
     keys: keyArgs,
-    numbers: admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) + limits,
+    numbers:
+      admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) +
+      limits +
+      (request.pick && request.candidates.length > 1 ? pickArg(request.pick, request.candidates.length) : ''),
     lease: parallel ? request.leaseId : '',
     cost: costs,
     context,
@@ -116,11 +120,15 @@ export function refusal(reply: readonly number[]): Admission {
 
 const packed = new WeakMap<Subject, string>();
 
-/** A subject's limits as admit.lua reads them: rpm, tpm, parallel. Cached: subjects are long-lived. */
+/** A subject's limits as admit.lua reads them: rpm, tpm, parallel, slice. Cached: subjects are long-lived. */
 function packedLimits(s: Subject): string {
   let p = packed.get(s);
   if (p === undefined) {
-    p = hex12(limitArg(s.limits.rpm)) + hex12(limitArg(s.limits.tpm)) + hex12(limitArg(s.limits.maxParallel));
+    p =
+      hex12(limitArg(s.limits.rpm)) +
+      hex12(limitArg(s.limits.tpm)) +
+      hex12(limitArg(s.limits.maxParallel)) +
+      hex12(sliceArg(s.limits.slice));
     packed.set(s, p);
   }
   return p;
@@ -139,4 +147,12 @@ function windowState(reply: readonly number[], at: number): WindowState | undefi
   const limit = reply[at] ?? 0;
   if (limit <= 0) return undefined;
   return { limit, remaining: reply[at + 1] ?? 0, resetMs: Math.max(0, reply[at + 2] ?? 0) };
+}
+
+/** A slice limit as one number: its length in ms (up to 2^24 − 1) × 2^24 + its requests (up to 2^24 − 1); 0 = none. */
+function sliceArg(slice: Subject['limits']['slice']): number {
+  if (!slice) return 0;
+  const ms = Math.min(Math.max(10, Math.floor(slice.ms)), 2 ** 24 - 1);
+  const max = Math.min(Math.max(1, Math.floor(slice.max)), 2 ** 24 - 1);
+  return ms * 2 ** 24 + max;
 }

@@ -19,3 +19,11 @@ export {
 } from './model-pattern.js';
 export { type RetryDelayInput, retryDelayMs } from './retry-delay.js';
 export { orderByCost, type Random, shuffleByWeight } from './shuffle.js';
+export {
+  type FleetPick,
+  routeOrder,
+  type Strategy,
+  type StrategyName,
+  samplesLatency,
+  tracksInFlight,
+} from './strategy.js';

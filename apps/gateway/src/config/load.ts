@@ -293,12 +293,6 @@ function warnings(
     const names = [...ignored].map(([k, n]) => (n > 1 ? `${k} (${n}×)` : k));
     out.push(`config keys Fleetgate does not act on (accepted, ignored): ${names.join(', ')}`);
   }
-  const strategy = config.router_settings.routing_strategy;
-  if (strategy && strategy !== 'simple-shuffle' && strategy !== 'cost-based-routing') {
-    out.push(
-      `router_settings.routing_strategy "${config.router_settings.routing_strategy}" is not implemented yet; using simple-shuffle`,
-    );
-  }
   if (unsetRefs.length > 0) {
     const names = [...new Set(unsetRefs.map((m) => `${m.name} (${formatPath(m.path)})`))];
     out.push(`os.environ/ references to unset variables, in keys Fleetgate ignores: ${names.join(', ')}`);

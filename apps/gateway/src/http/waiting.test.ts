@@ -89,11 +89,11 @@ describe('waiting for room', () => {
 
   it('serves a higher priority first, whenever it arrived', async () => {
     fake.reset();
-    const { app } = gateway(5);
+    const { app, deps } = gateway(5);
     const busy = [chat(app, 'busy-1'), chat(app, 'busy-2')];
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => fake.stats().inFlight, { timeout: 5_000, interval: 5 }).toBe(2);
     const low = chat(app, 'low', { priority: 9 });
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => deps.queue?.size(), { timeout: 5_000, interval: 5 }).toBe(1);
     const high = chat(app, 'high', { priority: 0 });
     await Promise.all([...busy, low, high]);
     const order = fake
@@ -107,7 +107,7 @@ describe('waiting for room', () => {
     fake.reset();
     const { app, deps } = gateway(30);
     const busy = [chat(app, 'hold-1'), chat(app, 'hold-2')];
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => fake.stats().inFlight, { timeout: 5_000, interval: 5 }).toBe(2);
     const aborts = Array.from({ length: 1000 }, () => new AbortController());
     const waiting = aborts.map((a, i) => chat(app, `gone-${i}`, {}, a.signal).catch(() => undefined));
     await expect.poll(() => deps.queue?.size(), { timeout: 5_000 }).toBe(1000);

@@ -1,7 +1,16 @@
 import type { Subject } from '@fleetgate/ratelimit';
-import { compilePatterns, isPattern, type ModelPattern, matchPattern } from '@fleetgate/routing';
+import {
+  compilePatterns,
+  isPattern,
+  type ModelPattern,
+  matchPattern,
+  tracksInFlight,
+} from '@fleetgate/routing';
 import type { Deployment } from '../config/deployments.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
+
+/** A parallel limit no fleet reaches (2^40): it only makes the store count requests in flight. */
+const UNREACHABLE_PARALLEL = 2 ** 40;
 
 /** A model group as the request path uses it; built once at startup. */
 export interface ModelGroup {
@@ -69,10 +78,13 @@ export function createModelRouter(config: GatewayConfig): ModelRouter {
     [...groups.values()].filter((g) => g.wildcard).map((g) => [g.name, g] as const),
   );
   const subjects = new Map<string, Subject>();
+  // least-busy ranks by the fleet's in-flight counts, kept for subjects with a parallel limit: a
+  // deployment without one gets a limit no fleet reaches.
+  const inFlight = tracksInFlight(config.routing.strategy) ? UNREACHABLE_PARALLEL : undefined;
   for (const d of config.deployments) {
     subjects.set(d.id, {
       id: `d:${d.id}`,
-      limits: { rpm: d.rpm, tpm: d.tpm, maxParallel: d.maxParallelRequests },
+      limits: { rpm: d.rpm, tpm: d.tpm, maxParallel: d.maxParallelRequests ?? inFlight, slice: d.slice },
     });
   }
   const publicNames = [
