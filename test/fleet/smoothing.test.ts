@@ -22,6 +22,8 @@ general_settings:
   master_key: ${KEY}
 fleetgate_settings:
   redis_namespace: smoothing-${randomUUID()}
+  # About smoothing, not a slow Redis: a loaded test machine must not turn admissions into 503s.
+  redis_command_timeout_ms: 2000
 `;
     const env = { REDIS_URL: inject('redisUrl') };
     const replicas = await Promise.all(Array.from({ length: 4 }, () => startGateway({ config, env })));

@@ -52,6 +52,8 @@ general_settings:
   master_key: ${KEY}
 fleetgate_settings:
   redis_namespace: strategies-${randomUUID()}
+  # About routing, not a slow Redis: a loaded test machine must not turn admissions into 503s.
+  redis_command_timeout_ms: 2000
 `;
   const env = { REDIS_URL: inject('redisUrl') };
   const replicas = await Promise.all([startGateway({ config, env }), startGateway({ config, env })]);
@@ -99,6 +101,8 @@ general_settings:
   master_key: ${KEY}
 fleetgate_settings:
   redis_namespace: strategies-${randomUUID()}
+  # About routing, not a slow Redis: a loaded test machine must not turn admissions into 503s.
+  redis_command_timeout_ms: 2000
 `;
     const env = { REDIS_URL: inject('redisUrl') };
     // Equal weights: simple-shuffle would split 50/50 and fill the small one twice as fast.

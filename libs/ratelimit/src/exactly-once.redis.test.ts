@@ -135,7 +135,7 @@ describe('exactly once against a misbehaving connection', () => {
     const keys = createKeyLayout(namespace);
     const records = keys.records('replica', 1);
     const window = keys.subject('d:race').window;
-    const numbers = admissionHeader(1, 1, 0, 0) + hex12(10) + hex12(0) + hex12(0) + hex12(0);
+    const numbers = admissionHeader(1, 1, 0, 0) + hex12(10) + hex12(0) + hex12(0);
     // admit.lua's first argument (and the call's field): one admission, ':', the call's id.
     expect(await call['resolveTest']!(1, records, '0001:call-1', 15_000)).toBeNull();
     const late = await call['admitTest']!(2, records, window, '0001:call-1', numbers, '', '');

@@ -59,7 +59,9 @@ export function admissionArgs(request: AdmitRequest, keys: KeyLayout) {
   }
   let parallel = false;
   let limits = '';
+  let sliced = false;
   for (const s of subjects) {
+    if (s.limits.slice) sliced = true;
     const k = keys.subject(s.id);
     keyArgs.push(k.window);
     if (limitArg(s.limits.maxParallel) > 0) {
@@ -76,6 +78,7 @@ export function admissionArgs(request: AdmitRequest, keys: KeyLayout) {
     numbers:
       admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) +
       limits +
+      (sliced ? sliceSection(subjects) : '') +
       (request.pick && request.candidates.length > 1 ? pickArg(request.pick, request.candidates.length) : ''),
     lease: parallel ? request.leaseId : '',
     cost: costs,
@@ -120,15 +123,11 @@ export function refusal(reply: readonly number[]): Admission {
 
 const packed = new WeakMap<Subject, string>();
 
-/** A subject's limits as admit.lua reads them: rpm, tpm, parallel, slice. Cached: subjects are long-lived. */
+/** A subject's limits as admit.lua reads them: rpm, tpm, parallel. Cached: subjects are long-lived. */
 function packedLimits(s: Subject): string {
   let p = packed.get(s);
   if (p === undefined) {
-    p =
-      hex12(limitArg(s.limits.rpm)) +
-      hex12(limitArg(s.limits.tpm)) +
-      hex12(limitArg(s.limits.maxParallel)) +
-      hex12(sliceArg(s.limits.slice));
+    p = hex12(limitArg(s.limits.rpm)) + hex12(limitArg(s.limits.tpm)) + hex12(limitArg(s.limits.maxParallel));
     packed.set(s, p);
   }
   return p;
@@ -147,6 +146,13 @@ function windowState(reply: readonly number[], at: number): WindowState | undefi
   const limit = reply[at] ?? 0;
   if (limit <= 0) return undefined;
   return { limit, remaining: reply[at + 1] ?? 0, resetMs: Math.max(0, reply[at + 2] ?? 0) };
+}
+
+/** admit.lua's slice section: 'S', then every subject's slice limit (sliceArg) in order. */
+function sliceSection(subjects: readonly Subject[]): string {
+  let section = 'S';
+  for (const s of subjects) section += hex12(sliceArg(s.limits.slice));
+  return section;
 }
 
 /** A slice limit as one number: its length in ms (up to 2^24 − 1) × 2^24 + its requests (up to 2^24 − 1); 0 = none. */

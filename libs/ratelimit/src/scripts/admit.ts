@@ -13,9 +13,10 @@ import { SLICE_FMT, windowPrelude } from './window.js';
  * ARGV from 2: three arguments per admission:
  *   its numbers, each as 12 hex digits (integers parse from hex with strtoul, far cheaper than
  *     strtod): how many KEYS it uses, C candidates, G gates, the tokens to reserve, then per
- *     subject (the G gates, then the C candidates) its limits rpm, tpm, parallel (0 = unlimited)
- *     and its slice (0 = none, else the slice's length in ms × 2^24 + the requests it may hold;
- *     the store caches each subject's 48 characters);
+ *     subject (the G gates, then the C candidates) its limits rpm, tpm, parallel (0 = unlimited;
+ *     the store caches each subject's 36 characters); then, only when a subject has a slice limit,
+ *     'S' and per subject its slice (0 = none, else the slice's length in ms × 2^24 + the requests
+ *     it may hold), so admissions without one pay nothing for it;
  *     and, when the admission has a pick rule (rank.ts), the rule after the limits;
  *   its lease id ('' when no subject has a parallel limit);
  *   its accounts' estimated costs, space-separated, one per account ('' = none); a cost prefixed
@@ -131,14 +132,20 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     local chosen, refusing = nil, nil
     local kn = k0 + na
     local ord, kp = nil, nil
-    if #A > 48 + 48 * (G + C) then ord, kp = rank(A, G, C, kn) end
+    -- Optional sections after the limits: 'S' and every subject's slice, then a pick rule.
+    local slices = nil
+    local base = 49 + 36 * (G + C)
+    if #A >= base then
+      if sub(A, base, base) == 'S' then slices, base = base - 11, base + 1 + 12 * (G + C) end
+      if #A >= base then ord, kp = rank(A, G, C, kn, base) end
+    end
     for i = 1, G + C do
       -- s: the subject looked at (its place in the arguments); i is its place in the walk.
       local s = i
       if ord and i > G then s = ord[i - G] end
-      local at = 1 + 48 * s
+      local at = 13 + 36 * s
       r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
-      local sl = tonumber(sub(A, at + 36, at + 47), 16)
+      local sl = slices and tonumber(sub(A, slices + 12 * s, slices + 12 * s + 11), 16) or 0
       if kp then
         key, ikey = KEYS[kp[s]], p > 0 and KEYS[kp[s] + 1]
       else

@@ -18,7 +18,7 @@ export function pickArg(rule: PickRule, candidates: number): string {
 }
 
 /**
- * rank(A, G, C, kn) — for an admission whose numbers A carry a pick rule (pickArg): the order in
+ * rank(A, G, C, kn, base) — for an admission whose numbers A carry a pick rule (pickArg) at base: the order in
  * which the walk looks at the candidates (subject indices, G + j), and the first key of every
  * subject (its window; its in-flight set follows when it has a parallel limit). Reads one thing per
  * candidate: its in-flight count (leases not yet expired), its packed window state, or its latency
@@ -26,21 +26,20 @@ export function pickArg(rule: PickRule, candidates: number): string {
  * broken at random. Uses the prelude's clock, geometry and formats (window.ts).
  */
 export const RANK_LUA = `
-local function rank(A, G, C, kn)
-  local base = 49 + 48 * (G + C)
+local function rank(A, G, C, kn, base)
   local by = sub(A, base, base)
   local buffer = tonumber(sub(A, base + 1, base + 12), 16) / 1000000
   local ttl = tonumber(sub(A, base + 13, base + 24), 16)
   local kp = {}
   for i = 1, G + C do
     kp[i] = kn
-    local at = 1 + 48 * i
+    local at = 13 + 36 * i
     if tonumber(sub(A, at + 24, at + 35), 16) > 0 then kn = kn + 2 else kn = kn + 1 end
   end
   local score, tier, ord = {}, {}, {}
   for j = 1, C do
     local i = G + j
-    local at = 1 + 48 * i
+    local at = 13 + 36 * i
     local s = 0
     if by == 'B' then
       if tonumber(sub(A, at + 24, at + 35), 16) > 0 then s = call('ZCOUNT', KEYS[kp[i] + 1], '(' .. now, '+inf') end
