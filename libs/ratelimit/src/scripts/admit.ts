@@ -71,7 +71,7 @@ local sub = string.sub
 local AF, QF = '${ACCOUNT_FMT}', '${SLICE_FMT}'
 ${NEXT_RESET_LUA.trim()}
 ${ACCOUNT_LEGACY_LUA.trim()}
-${RANK_LUA}
+
 -- The batch: each admission in turn (so each sees the ones before it), in a loop rather than a
 -- function (a closure over the prelude would cost every call its upvalues); an admission ends by
 -- setting its packed reply and breaking out of its repeat block. Replies are concatenated, each
@@ -137,7 +137,12 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     local base = 49 + 36 * (G + C)
     if #A >= base then
       if sub(A, base, base) == 'S' then slices, base = base - 11, base + 1 + 12 * (G + C) end
-      if #A >= base then ord, kp = rank(A, G, C, kn, base) end
+      if #A >= base then
+        -- Defined here, not at the top: a closure costs every script call its upvalues, and only
+        -- admissions with a pick rule need this one.
+        ${RANK_LUA.trim()}
+        ord, kp = rank(A, G, C, kn, base)
+      end
     end
     for i = 1, G + C do
       -- s: the subject looked at (its place in the arguments); i is its place in the walk.
