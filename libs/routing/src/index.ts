@@ -10,6 +10,15 @@ export {
   NO_FALLBACKS,
 } from './fallbacks.js';
 export {
+  buildModelGroups,
+  type GroupableDeployment,
+  type GroupSettings,
+  groupDeployments,
+  type ModelGroup,
+  type ModelGroups,
+  type Route,
+} from './model-groups.js';
+export {
   compilePatterns,
   fillPattern,
   isPattern,

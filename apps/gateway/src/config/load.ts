@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { groupDeployments } from '@fleetgate/routing';
 import { GoogleTokenCache } from '../providers/google/token-cache.js';
 import { type CostMap, parseCostMap, withMappedPrices } from './cost-map.js';
 import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
@@ -183,16 +184,6 @@ function duplicateIds(deployments: readonly Deployment[]): DeploymentProblem[] {
       });
   });
   return out;
-}
-
-function groupDeployments(deployments: readonly Deployment[]): Map<string, Deployment[]> {
-  const groups = new Map<string, Deployment[]>();
-  for (const d of deployments) {
-    const group = groups.get(d.modelGroup);
-    if (group) group.push(d);
-    else groups.set(d.modelGroup, [d]);
-  }
-  return groups;
 }
 
 /**

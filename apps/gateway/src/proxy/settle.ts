@@ -62,7 +62,7 @@ export function settleAttempt(
       const { failures, total } = counts ?? { failures: 1, total: 1 };
       const ms = decideCooldown(deps.cooldown, {
         failure,
-        groupSize: deps.config.groups.get(deployment.modelGroup)?.length ?? 1,
+        groupSize: deps.router.group(deployment.modelGroup)?.deployments.length ?? 1,
         failures,
         total,
         deploymentCooldownMs: deployment.cooldownTimeMs,
