@@ -93,10 +93,13 @@ export function describeFleetStore(name: string, make: () => Promise<StoreHarnes
       const pick = { by: 'usage', tiers: [0, 0] } as const;
       for (let i = 0; i < 2; i++)
         admitted(await h.store.admit({ candidates: [a], tokens: 0, leaseId: lease() }));
-      // a is 2/10 full, b empty: b first.
-      expect(
-        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick })).index,
-      ).toBe(1);
+      // a is 2/10 full, b empty: b first (a key's gate in front changes nothing of that).
+      const gate = subject({ rpm: 100 }, 'k');
+      const first = admitted(
+        await h.store.admit({ candidates: [a, b], gates: [gate], tokens: 0, leaseId: lease(), pick }),
+      );
+      expect(first.index).toBe(1);
+      expect(first.states[1]?.requests?.remaining).toBe(99);
       admitted(await h.store.admit({ candidates: [b], tokens: 0, leaseId: lease() }));
       // b is now 2/4 full: a (2/10) first.
       expect(

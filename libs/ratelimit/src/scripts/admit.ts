@@ -131,17 +131,14 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     local seen = {}
     local chosen, refusing = nil, nil
     local kn = k0 + na
-    local ord, kp = nil, nil
+    local ord, kp, pre = nil, nil, nil
     -- Optional sections after the limits: 'S' and every subject's slice, then a pick rule.
     local slices = nil
     local base = 49 + 36 * (G + C)
     if #A >= base then
       if sub(A, base, base) == 'S' then slices, base = base - 11, base + 1 + 12 * (G + C) end
       if #A >= base then
-        -- Defined here, not at the top: a closure costs every script call its upvalues, and only
-        -- admissions with a pick rule need this one.
         ${RANK_LUA.trim()}
-        ord, kp = rank(A, G, C, kn, base)
       end
     end
     for i = 1, G + C do
@@ -159,7 +156,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
       end
       local candidate = s > G
       q = false
-      local blob = call('HGET', key, 's')
+      local blob
+      if pre and s > G then blob = pre[s] or nil else blob = call('HGET', key, 's') end
       if blob then
         tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
       else

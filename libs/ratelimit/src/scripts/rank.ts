@@ -18,25 +18,32 @@ export function pickArg(rule: PickRule, candidates: number): string {
 }
 
 /**
- * rank(A, G, C, kn, base) — for an admission whose numbers A carry a pick rule (pickArg) at base: the order in
- * which the walk looks at the candidates (subject indices, G + j), and the first key of every
- * subject (its window; its in-flight set follows when it has a parallel limit). Reads one thing per
- * candidate: its in-flight count (leases not yet expired), its packed window state, or its latency
- * averages. Sorted by tier, then score, then the order given — a weighted shuffle, so ties are
- * broken at random. Uses the prelude's clock, geometry and formats (window.ts).
+ * The ranking block of admit.lua, for an admission whose numbers A carry a pick rule (pickArg) at
+ * `base`: sets `ord`, the order in which the walk looks at the candidates (subject indices,
+ * G + j), `kp`, the first key of every subject (its window; its in-flight set follows when it has
+ * a parallel limit), and `pre`, the window states it read (usage only; false = none), so the walk
+ * does not read them again. Reads one thing per candidate: its in-flight count (leases not yet
+ * expired), its packed window state, or its latency averages. Sorted by tier, then score, then the
+ * order given — a weighted shuffle, so ties are broken at random — with an insertion sort (a
+ * handful of candidates; table.sort would call back into Lua for every comparison). A block, not a
+ * function: a closure costs its upvalues. Uses the walk's locals and the prelude's clock, geometry
+ * and formats (window.ts).
  */
 export const RANK_LUA = `
-local function rank(A, G, C, kn, base)
+do
   local by = sub(A, base, base)
   local buffer = tonumber(sub(A, base + 1, base + 12), 16) / 1000000
   local ttl = tonumber(sub(A, base + 13, base + 24), 16)
-  local kp = {}
+  kp = {}
+  local k = kn
   for i = 1, G + C do
-    kp[i] = kn
+    kp[i] = k
     local at = 13 + 36 * i
-    if tonumber(sub(A, at + 24, at + 35), 16) > 0 then kn = kn + 2 else kn = kn + 1 end
+    if tonumber(sub(A, at + 24, at + 35), 16) > 0 then k = k + 2 else k = k + 1 end
   end
-  local score, tier, ord = {}, {}, {}
+  local score, tier = {}, {}
+  ord = {}
+  if by == 'U' then pre = {} end
   for j = 1, C do
     local i = G + j
     local at = 13 + 36 * i
@@ -45,6 +52,7 @@ local function rank(A, G, C, kn, base)
       if tonumber(sub(A, at + 24, at + 35), 16) > 0 then s = call('ZCOUNT', KEYS[kp[i] + 1], '(' .. now, '+inf') end
     elseif by == 'U' then
       local blob = call('HGET', KEYS[kp[i]], 's')
+      pre[i] = blob or false
       if blob then
         local tc, cb, cv, _, nc, cn, mm, calls = sunpack(SF, blob)
         local r, t = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16)
@@ -68,26 +76,30 @@ local function rank(A, G, C, kn, base)
         end
       end
     end
-    score[j] = s
-    tier[j] = tonumber(sub(A, base + 24 + j, base + 24 + j), 16)
-    ord[j] = j
+    score[i] = s
+    tier[i] = tonumber(sub(A, base + 24 + j, base + 24 + j), 16)
+    ord[j] = i
   end
   if buffer > 0 then
     -- Every candidate within (1 + buffer) x its tier's lowest score counts as the lowest.
     local low = {}
-    for j = 1, C do
-      if low[tier[j]] == nil or score[j] < low[tier[j]] then low[tier[j]] = score[j] end
+    for i = G + 1, G + C do
+      if low[tier[i]] == nil or score[i] < low[tier[i]] then low[tier[i]] = score[i] end
     end
-    for j = 1, C do
-      if score[j] <= low[tier[j]] * (1 + buffer) then score[j] = low[tier[j]] end
+    for i = G + 1, G + C do
+      if score[i] <= low[tier[i]] * (1 + buffer) then score[i] = low[tier[i]] end
     end
   end
-  table.sort(ord, function(x, y)
-    if tier[x] ~= tier[y] then return tier[x] < tier[y] end
-    if score[x] ~= score[y] then return score[x] < score[y] end
-    return x < y
-  end)
-  for j = 1, C do ord[j] = G + ord[j] end
-  return ord, kp
+  for j = 2, C do
+    local x = ord[j]
+    local n = j - 1
+    while n >= 1 do
+      local y = ord[n]
+      if tier[y] < tier[x] or (tier[y] == tier[x] and score[y] <= score[x]) then break end
+      ord[n + 1] = y
+      n = n - 1
+    end
+    ord[n + 1] = x
+  end
 end
 `;
