@@ -314,6 +314,9 @@ describe('/metrics after a known sequence of requests', () => {
       'fleetgate_in_flight_requests',
       'fleetgate_fleet_state_episodes_total',
       'fleetgate_fleet_store_events_total',
+      // No fallbacks in this sequence: metrics-fallbacks.test.ts checks these two.
+      'litellm_deployment_successful_fallbacks_total',
+      'litellm_deployment_failed_fallbacks_total',
     ]);
     const unchecked = [...metrics.families.keys()].filter(
       (f) => !checked.has(f) && !f.startsWith('process_') && !f.startsWith('nodejs_'),

@@ -35,6 +35,8 @@ export function createMetrics() {
   // Process metrics (CPU, heap, event-loop lag, open handles): what tells a slow replica apart.
   collectDefaultMetrics({ register: registry });
   const {
+    fallbacksOk,
+    fallbacksFailed,
     proxyRequests,
     proxyFailures,
     totalLatency,
@@ -181,6 +183,27 @@ export function createMetrics() {
         ]);
         h.state.value = 1;
       }
+    },
+    /**
+     * A fallback group was tried after the requested group failed with `status` (`exceptionClass`:
+     * LiteLLM's name for that failure); `ok` when it answered.
+     */
+    fallback(
+      r: RequestRecord,
+      requested: string,
+      fallbackModel: string,
+      status: number | undefined,
+      exceptionClass: string | undefined,
+      ok: boolean,
+    ) {
+      const labels = [
+        requested,
+        fallbackModel,
+        ...ofKey(r),
+        status === undefined ? NONE : String(status),
+        exceptionClass ?? NONE,
+      ];
+      (ok ? fallbacksOk : fallbacksFailed).inc(labels);
     },
     /** A deployment was cooled down for `ms`; listeners (the fleet page's notes) hear why. */
     cooledDown(d: Deployment, status: number | undefined, ms?: number) {

@@ -132,7 +132,20 @@ export function createRequestFamilies(registry: Registry) {
     registry,
     'sum',
   );
+  const fallbackLabels = ['requested_model', 'fallback_model', ...KEY, 'exception_status', 'exception_class'];
+  const fallbacksOk = counter(
+    'litellm_deployment_successful_fallbacks_total',
+    'Requests a fallback model group answered after the requested group failed (one per fallback tried)',
+    fallbackLabels,
+  );
+  const fallbacksFailed = counter(
+    'litellm_deployment_failed_fallbacks_total',
+    'Fallback model groups tried that failed too',
+    fallbackLabels,
+  );
   return {
+    fallbacksOk,
+    fallbacksFailed,
     proxyRequests,
     proxyFailures,
     totalLatency,

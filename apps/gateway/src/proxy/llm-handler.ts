@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type FallbackKind, fallbackChain, fallbackKind } from '@fleetgate/routing';
+import { errorClass, type FallbackKind, fallbackChain, fallbackKind } from '@fleetgate/routing';
 import type { Context } from 'hono';
 import { GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
@@ -124,6 +124,15 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
         }
       }
       const result = await tryGroup(withOverrides(flight, target), r, depth, use, depth < chain.length);
+      const ok = result.kind === 'response';
+      deps.metrics.fallback(
+        record,
+        route.group.name,
+        target.model,
+        failed.failure?.status ?? failed.error?.status,
+        failed.failure ? errorClass(failed.failure) : undefined,
+        ok,
+      );
       if (result.kind === 'response') return result.response;
     }
     if (failed.answer) {
