@@ -94,6 +94,8 @@ export function createMetrics() {
   const servedKeys = new Map<string, string | undefined>();
   /** Teams of those keys (id → alias), whose budgets are read at scrape time. */
   const servedTeams = new Map<string, string | undefined>();
+  /** Users of those keys, whose budgets are read at scrape time. */
+  const servedUsers = new Set<string>();
 
   /** Label values of a deployment, built once per deployment. */
   const deploymentValues = new Map<string, string[]>();
@@ -248,7 +250,10 @@ export function createMetrics() {
     servedKeys: servedKeys as ReadonlyMap<string, string | undefined>,
     /** Teams of the keys this replica has served (id → alias). */
     servedTeams: servedTeams as ReadonlyMap<string, string | undefined>,
+    /** Users of the keys this replica has served. */
+    servedUsers: servedUsers as ReadonlySet<string>,
     watchTeamBudgets: fleetGauges.watchTeamBudgets,
+    watchUserBudgets: fleetGauges.watchUserBudgets,
     declareDeployments: fleetGauges.declareDeployments,
     watchBudgets: fleetGauges.watchBudgets,
     admission(
@@ -273,6 +278,8 @@ export function createMetrics() {
         servedKeys.set(r.keyHash, r.keyAlias);
       if (r.teamId !== undefined && !servedTeams.has(r.teamId) && servedTeams.size < MAX_SERVED_KEYS)
         servedTeams.set(r.teamId, r.teamAlias);
+      if (r.userId !== undefined && !servedUsers.has(r.userId) && servedUsers.size < MAX_SERVED_KEYS)
+        servedUsers.add(r.userId);
       if (r.status === 200 && d) {
         // The common case: one cached bundle of series, no label work at all.
         const h = hot(r, d);

@@ -50,6 +50,7 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
       record.keyAlias = principal.key.doc.key_alias ?? undefined;
       record.teamId = principal.key.team?.doc.team_id;
       record.teamAlias = principal.key.team?.doc.team_alias ?? undefined;
+      record.userId = principal.key.user?.doc.user_id;
     }
     let raw = await readBody(
       c.env?.incoming,
