@@ -73,7 +73,13 @@ beforeAll(async () => {
   const generated = await fetch(`${gateway.url}/key/generate`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-metrics' },
-    body: JSON.stringify({ key_alias: 'metered', max_budget: 1, team_id: 'billing', user_id: 'ann' }),
+    body: JSON.stringify({
+      key_alias: 'metered',
+      max_budget: 1,
+      team_id: 'billing',
+      user_id: 'ann',
+      model_rpm_limit: { priced: 10 },
+    }),
   });
   virtualKey = ((await generated.json()) as { key: string }).key;
   const keyed = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: virtualKey, maxRetries: 0 });
@@ -269,6 +275,11 @@ describe('/metrics after a known sequence of requests', () => {
     expect(metrics.sum('litellm_remaining_team_budget_metric', team)).toBeCloseTo(2 - info.info.spend, 12);
     expect(metrics.sum('litellm_spend_metric_total', { ...team, hashed_api_key: key() })).toBeGreaterThan(0);
     expect(metrics.sum('litellm_proxy_total_requests_metric_total', team)).toBe(2);
+    // Its per-model window on priced (model_rpm_limit 10): its two requests there; no tpm series.
+    expect(
+      metrics.sum('litellm_remaining_api_key_requests_for_model', { hashed_api_key: key(), model: 'priced' }),
+    ).toBe(8);
+    expect(metrics.select('litellm_remaining_api_key_tokens_for_model')).toEqual([]);
     // And its user: charged through the team key (whose budget is the team's), its spend counts.
     expect(metrics.sum('litellm_user_max_budget_metric', { user: 'ann' })).toBe(3);
     expect(metrics.sum('litellm_remaining_user_budget_metric', { user: 'ann' })).toBeCloseTo(
@@ -320,6 +331,8 @@ describe('/metrics after a known sequence of requests', () => {
       'litellm_team_max_budget_metric',
       'litellm_remaining_team_budget_metric',
       'litellm_user_max_budget_metric',
+      'litellm_remaining_api_key_requests_for_model',
+      'litellm_remaining_api_key_tokens_for_model',
       'litellm_remaining_user_budget_metric',
       'fleetgate_admissions_total',
       'fleetgate_fleet_state_local',

@@ -35,6 +35,8 @@ export function createMetrics() {
   // Process metrics (CPU, heap, event-loop lag, open handles): what tells a slow replica apart.
   collectDefaultMetrics({ register: registry });
   const {
+    keyModelRequests,
+    keyModelTokens,
     fallbacksOk,
     fallbacksFailed,
     proxyRequests,
@@ -94,6 +96,8 @@ export function createMetrics() {
   const servedKeys = new Map<string, string | undefined>();
   /** Teams of those keys (id → alias), whose budgets are read at scrape time. */
   const servedTeams = new Map<string, string | undefined>();
+  /** Per (key, model): its per-model window series, once it had one. */
+  const keyModelSeries = new Map<string, { requests: Series | undefined; tokens: Series | undefined }>();
   /** Users of those keys, whose budgets are read at scrape time. */
   const servedUsers = new Set<string>();
 
@@ -206,6 +210,31 @@ export function createMetrics() {
         exceptionClass ?? NONE,
       ];
       (ok ? fallbacksOk : fallbacksFailed).inc(labels);
+    },
+    /**
+     * What a key's per-model window (`model_rpm_limit` / `model_tpm_limit`) had left after an
+     * admission (undefined for a unit it does not limit: no series).
+     */
+    keyModelRemaining(
+      r: RequestRecord,
+      model: string,
+      requests: number | undefined,
+      tokens: number | undefined,
+    ) {
+      if (r.keyHash === undefined) return;
+      const k = `${r.keyHash}\u001f${model}`;
+      let s = keyModelSeries.get(k);
+      if (!s) {
+        if (keyModelSeries.size >= MAX_SERVED_KEYS) return;
+        const labels = [r.keyHash, r.keyAlias ?? NONE, model];
+        s = {
+          requests: requests === undefined ? undefined : keyModelRequests.series(labels),
+          tokens: tokens === undefined ? undefined : keyModelTokens.series(labels),
+        };
+        keyModelSeries.set(k, s);
+      }
+      if (s.requests && requests !== undefined) s.requests.value = requests;
+      if (s.tokens && tokens !== undefined) s.tokens.value = tokens;
     },
     /** A deployment was cooled down for `ms`; listeners (the fleet page's notes) hear why. */
     cooledDown(d: Deployment, status: number | undefined, ms?: number) {

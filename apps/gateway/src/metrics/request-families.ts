@@ -143,7 +143,24 @@ export function createRequestFamilies(registry: Registry) {
     'Fallback model groups tried that failed too',
     fallbackLabels,
   );
+  const keyModelLabels = ['hashed_api_key', 'api_key_alias', 'model'];
+  const keyModelRequests = new FastGauge(
+    'litellm_remaining_api_key_requests_for_model',
+    "Requests left in a virtual key's per-model window (model_rpm_limit) after its last admission on this replica, fleet-wide",
+    keyModelLabels,
+    registry,
+    'min',
+  );
+  const keyModelTokens = new FastGauge(
+    'litellm_remaining_api_key_tokens_for_model',
+    "Tokens left in a virtual key's per-model window (model_tpm_limit) after its last admission on this replica, fleet-wide",
+    keyModelLabels,
+    registry,
+    'min',
+  );
   return {
+    keyModelRequests,
+    keyModelTokens,
     fallbacksOk,
     fallbacksFailed,
     proxyRequests,

@@ -353,7 +353,7 @@ function respond(
   use: KeyUse | undefined,
   numRetries: number,
 ): Response {
-  const { record } = flight;
+  const { record, deps } = flight;
   const overheadMs = performance.now() - record.startedAt - record.upstreamMs;
   const headers: Record<string, string> = {
     'content-type': answer.contentType,
@@ -381,6 +381,15 @@ function respond(
     const reserved = admission.ticket.accounts?.[0]?.cost ?? 0;
     const spend = admission.spend === undefined ? undefined : admission.spend - reserved + (cost ?? reserved);
     addKeyHeaders(headers, use, states, spend, cost, deployment.modelGroup);
+    if (use.modelGate >= 0) {
+      const s = states[1 + use.modelGate];
+      deps.metrics.keyModelRemaining(
+        record,
+        deployment.modelGroup,
+        s?.requests?.remaining,
+        s?.tokens?.remaining,
+      );
+    }
   }
   record.status = answer.status;
   record.errorCode = answer.status >= 400 ? (answer.code ?? 'upstream_error') : undefined;
