@@ -294,6 +294,30 @@ describe.each(['memory', 'redis'] as const)('teams (%s)', (backend) => {
       expect(listed.data.map((m) => m.id)).toEqual(['gpt-4o']);
     });
 
+    it("serves a team's keys its model_aliases (test_team_alias), a key's own aliases over them", async () => {
+      const team = await newTeam({ model_aliases: { 'cheap-model': 'gpt-4o', vectors: 'embed' } });
+      const key = await newKey({ team_id: team.team_id, models: ['gpt-4o'] });
+      const before = fake.stats().requests;
+      const res = await g.chat(key.key, 'cheap-model');
+      expect(res.status).toBe(200);
+      expect(fake.stats().requests).toBe(before + 1);
+      expect(fake.stats().last.at(-1)?.body).toMatchObject({ model: 'gpt-4o' });
+      // An alias does not widen what the key may use: its target is checked like a model asked for.
+      expect(await errorOf(await g.chat(key.key, 'vectors'))).toMatchObject({
+        status: 403,
+        type: 'key_model_access_denied',
+      });
+      // The key's own aliases win over the team's; other keys have none.
+      const own = await newKey({ team_id: team.team_id, aliases: { 'cheap-model': 'nowhere' } });
+      expect(await errorOf(await g.chat(own.key, 'cheap-model'))).toMatchObject({ status: 400 });
+      const outsider = await newKey();
+      expect(await errorOf(await g.chat(outsider.key, 'cheap-model'))).toMatchObject({ status: 400 });
+      // A bad shape is refused, naming the entry.
+      expect(
+        await errorOf(await g.call('/team/new', { team_alias: 'x', model_aliases: { a: 1 } })),
+      ).toMatchObject({ status: 400, param: 'model_aliases.a' });
+    });
+
     it('refuses the keys of a blocked team at once, and serves them again when unblocked', async () => {
       const team = await newTeam();
       const key = await newKey({ team_id: team.team_id });

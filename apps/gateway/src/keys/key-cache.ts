@@ -42,6 +42,11 @@ export interface CachedKey {
   readonly user: CachedOwner<UserDoc> | undefined;
   /** The first limit of 0 among the key's, its team's and its user's. */
   readonly zeroLimit: ZeroLimit | undefined;
+  /**
+   * Model names the key may ask for in place of a model (LiteLLM's key `aliases` over its team's
+   * `model_aliases`): alias → model. Undefined when there are none.
+   */
+  readonly aliases: ReadonlyMap<string, string> | undefined;
 }
 
 /**
@@ -107,7 +112,22 @@ function cachedKey(
       zeroIn('api_key', hash, doc) ??
       (team && zeroIn('team', team.doc.team_id, team.doc)) ??
       (user && zeroIn('user', user.doc.user_id, user.doc)),
+    aliases: aliasesOf(team?.doc.extra?.['model_aliases'], doc.extra?.['aliases']),
   };
+}
+
+/** A team's `model_aliases` with the key's own `aliases` over them; undefined when both are empty. */
+function aliasesOf(...maps: unknown[]): ReadonlyMap<string, string> | undefined {
+  let out: Map<string, string> | undefined;
+  for (const m of maps) {
+    if (!m || typeof m !== 'object') continue;
+    for (const [alias, model] of Object.entries(m)) {
+      if (typeof model !== 'string') continue;
+      out ??= new Map();
+      out.set(alias, model);
+    }
+  }
+  return out;
 }
 
 function owner<Doc extends TeamDoc | UserDoc>(

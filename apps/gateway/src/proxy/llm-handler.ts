@@ -70,12 +70,14 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
     if (shape.litellmFields) raw = Buffer.from(JSON.stringify(body));
     record.clientModel = shape.model;
     record.stream = shape.stream;
-    const route = deps.router.resolve(shape.model);
-    if (!route) throw unknownModel(shape.model, deps.router.publicNames);
+    // A key (or its team) may name models by its own aliases: the model is the alias's target.
+    const model = (principal.kind === 'virtual' && principal.key.aliases?.get(shape.model)) || shape.model;
+    const route = deps.router.resolve(model);
+    if (!route) throw unknownModel(model, deps.router.publicNames);
     // Metrics label by the group for wildcard routes: a client must not mint label values.
-    record.requestedModel = route.captures ? route.group.name : shape.model;
+    record.requestedModel = route.captures ? route.group.name : model;
     // The key must be allowed the requested model (403 if not); fallbacks it may not use are skipped.
-    const primaryUse = principal.kind === 'virtual' ? keyUse(principal, shape.model, route.group) : undefined;
+    const primaryUse = principal.kind === 'virtual' ? keyUse(principal, model, route.group) : undefined;
     checkClientFallbacks(deps, controls);
     const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
     const flight: Flight = {

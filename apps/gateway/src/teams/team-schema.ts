@@ -14,8 +14,9 @@ const member = z
 export type MemberInput = z.output<typeof member>;
 
 /**
- * LiteLLM's team fields that Fleetgate stores and shows but does not act on, so its clients and UI
- * keep working. Anything else is refused by name.
+ * LiteLLM's team fields that Fleetgate stores (in the document's `extra`) and shows, so its clients
+ * and UI keep working; of these only `model_aliases` is acted on (a team key may ask for a model by
+ * its alias). Anything else is refused by name.
  */
 const INERT = {
   organization_id: z.unknown().optional(),
@@ -23,7 +24,10 @@ const INERT = {
   members: z.unknown().optional(),
   tags: z.unknown().optional(),
   guardrails: z.unknown().optional(),
-  model_aliases: z.unknown().optional(),
+  model_aliases: z
+    .record(z.string(), z.string(), { error: 'must map aliases to model names' })
+    .nullable()
+    .optional(),
   object_permission: z.unknown().optional(),
   team_member_permissions: z.unknown().optional(),
   team_member_budget: z.unknown().optional(),
