@@ -118,6 +118,47 @@ describe('waiting for room', () => {
     expect(fake.stats().requests).toBe(2);
   });
 
+  it('waits for a smoothing slice to open: all served, never more than the slice holds', async () => {
+    const config = parseConfig(
+      'smooth.yaml',
+      `
+model_list:
+  - model_name: smooth
+    litellm_params: { model: openai/smooth, api_base: "${url}/v1", rpm: 120 }
+    model_info: { smoothing: { slice_seconds: 1 } }
+fleetgate_settings:
+  queue_wait_seconds: 10
+`,
+      {},
+    );
+    // 120 a minute is 2 a second: 6 at once take three slices.
+    const { app } = createGatewayApp({
+      config,
+      logger: createLogger('silent'),
+      store: createMemoryStore(),
+      replicaId: 's',
+    });
+    const sent: number[] = [];
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        Promise.resolve(
+          app.request('/v1/chat/completions', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'smooth', messages: [{ role: 'user', content: `s${i}` }] }),
+          }),
+        ).then((r) => {
+          sent.push(performance.now());
+          return r.status;
+        }),
+      ),
+    );
+    expect(statuses).toEqual(Array(6).fill(200));
+    // Admissions of the 1st and 3rd are at least a slice apart; answers follow them 200 ms later (± timer jitter).
+    sent.sort((a, b) => a - b);
+    for (let i = 2; i < sent.length; i++) expect(sent[i]! - sent[i - 2]!).toBeGreaterThanOrEqual(900);
+  });
+
   it('refuses at once past the replica cap', async () => {
     const { app } = gateway(5, 1);
     const statuses = await Promise.all(
