@@ -49,6 +49,8 @@ model_list:
       vertex_location: us-central1
       vertex_credentials: ${credentials}
       api_base: "${f}/embed/v1/projects/p/locations/us-central1/publishers/google/models/text-embedding-005"
+  - model_name: instruct
+    litellm_params: { model: text-completion-openai/gpt-3.5-turbo-instruct, api_base: "${f}/instruct/v1", api_key: sk-instruct-key }
 general_settings:
   master_key: sk-e2e
 `,
@@ -106,6 +108,38 @@ describe('each provider through the openai SDK', () => {
       expect(s.usage?.completion_tokens).toBe(4);
     });
   }
+
+  it('text-completion-openai: chat goes to /completions as LiteLLM sends it, and comes back as chat', async () => {
+    const r = await ask('instruct', { max_completion_tokens: 20 });
+    expect(r.object).toBe('chat.completion');
+    expect(r.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'lorem ipsum dolor sit' });
+    expect(r.usage?.completion_tokens).toBe(4);
+    const sent = (await fake.stats()).last.at(-1)!;
+    expect(sent.path).toBe('/instruct/v1/completions');
+    expect(sent.headers['authorization']).toBe('Bearer sk-instruct-key');
+    // Several messages: one prompt each, as LiteLLM's _transform_prompt builds them.
+    expect(sent.body).toEqual({
+      model: 'gpt-3.5-turbo-instruct',
+      prompt: ['Be brief.', 'Hello there'],
+      max_tokens: 20,
+    });
+    const s = await streamText('instruct');
+    expect(s.text).toBe('lorem ipsum dolor sit');
+    expect(s.usage?.completion_tokens).toBe(4);
+    expect((await fake.stats()).last.at(-1)!.body).toMatchObject({ prompt: 'Count', stream: true });
+    // /completions itself passes through.
+    const c = await client.completions.create({ model: 'instruct', prompt: 'Say hi' });
+    expect(c.choices[0]?.text).toBe('lorem ipsum dolor sit');
+    // An image cannot be a prompt: a 400 naming the content, nothing sent.
+    const before = (await fake.stats()).requests;
+    await expect(
+      client.chat.completions.create({
+        model: 'instruct',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }],
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+    expect((await fake.stats()).requests).toBe(before);
+  });
 
   it('Azure: the deployment path, the api-version and the api-key, as Azure wants them', async () => {
     await ask('azure-gpt');
