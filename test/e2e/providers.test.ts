@@ -49,6 +49,13 @@ model_list:
       vertex_location: us-central1
       vertex_credentials: ${credentials}
       api_base: "${f}/embed/v1/projects/p/locations/us-central1/publishers/google/models/text-embedding-005"
+  - model_name: vertex-claude
+    litellm_params:
+      model: vertex_ai/claude-3-5-sonnet-v2@20241022
+      vertex_project: p
+      vertex_location: us-east5
+      vertex_credentials: ${credentials}
+      api_base: "${f}/vc/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022"
   - model_name: instruct
     litellm_params: { model: text-completion-openai/gpt-3.5-turbo-instruct, api_base: "${f}/instruct/v1", api_key: sk-instruct-key }
 general_settings:
@@ -95,7 +102,7 @@ async function streamText(
 }
 
 describe('each provider through the openai SDK', () => {
-  for (const model of ['azure-gpt', 'claude', 'bedrock-claude', 'gemini-flash']) {
+  for (const model of ['azure-gpt', 'claude', 'bedrock-claude', 'gemini-flash', 'vertex-claude']) {
     it(`${model}: a chat and a stream in OpenAI's shapes, with the provider's usage`, async () => {
       const r = await ask(model);
       expect(r.object).toBe('chat.completion');
@@ -108,6 +115,23 @@ describe('each provider through the openai SDK', () => {
       expect(s.usage?.completion_tokens).toBe(4);
     });
   }
+
+  it('Claude on Vertex AI: Messages at :rawPredict with a Google token, the model in the path, anthropic_version in the body', async () => {
+    await ask('vertex-claude');
+    const sent = (await fake.stats()).last.at(-1)!;
+    expect(sent.path).toBe(
+      '/vc/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022:rawPredict',
+    );
+    expect(sent.headers['authorization']).toMatch(/^Bearer /);
+    expect(sent.headers['x-api-key']).toBeUndefined();
+    expect(sent.body).toMatchObject({
+      anthropic_version: 'vertex-2023-10-16',
+      system: [{ type: 'text', text: 'Be brief.' }],
+    });
+    expect(sent.body).not.toHaveProperty('model');
+    await streamText('vertex-claude');
+    expect((await fake.stats()).last.at(-1)!.path).toMatch(/:streamRawPredict$/);
+  });
 
   it('text-completion-openai: chat goes to /completions as LiteLLM sends it, and comes back as chat', async () => {
     const r = await ask('instruct', { max_completion_tokens: 20 });
