@@ -215,6 +215,39 @@ describe('each provider through the openai SDK', () => {
     expect(seen.some((r) => r.path.endsWith('text-embedding-005:predict'))).toBe(true);
   });
 
+  for (const model of ['claude', 'gemini-flash', 'bedrock-claude']) {
+    it(`${model}: /completions through chat, as LiteLLM's text_completion serves it`, async () => {
+      const c = await client.completions.create({ model, prompt: 'Say hi', max_tokens: 10 });
+      expect(c.object).toBe('text_completion');
+      expect(c.choices[0]?.text).toBe('lorem ipsum dolor sit');
+      expect(c.usage?.completion_tokens).toBe(4);
+      const stream = await client.completions.create({
+        model,
+        prompt: ['Say hi'],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        expect(chunk.object).toBe('text_completion');
+        text += chunk.choices[0]?.text ?? '';
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(text).toBe('lorem ipsum dolor sit');
+      expect(usage?.completion_tokens).toBe(4);
+    });
+  }
+
+  it('/completions through chat takes one prompt: several are a 400 naming prompt, nothing sent', async () => {
+    const before = (await fake.stats()).requests;
+    await expect(client.completions.create({ model: 'claude', prompt: ['a', 'b'] })).rejects.toMatchObject({
+      status: 400,
+      param: 'prompt',
+    });
+    expect((await fake.stats()).requests).toBe(before);
+  });
+
   it('a provider that cannot serve the endpoint is a 400, not a 500', async () => {
     const error = await client.embeddings.create({ model: 'claude', input: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);

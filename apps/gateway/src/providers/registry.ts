@@ -1,6 +1,7 @@
 import type { AdapterContext } from './adapter-context.js';
 import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
 import { createBedrockAdapter } from './bedrock/bedrock-adapter.js';
+import { withCompletionsViaChat } from './common/completions-via-chat.js';
 import { createGeminiAdapter, createVertexAdapter } from './gemini/google-adapter.js';
 import { createAzureAdapter, createAzureAiAdapter } from './openai/azure.js';
 import { createOpenAiCompatibleAdapter } from './openai/openai-compatible.js';
@@ -103,7 +104,14 @@ export function lookupProvider(provider: string): ProviderLookup {
     };
   }
   const factory = TRANSLATED[provider];
-  if (factory) return { ok: true, provider, needsApiBase: false, factory };
+  // A provider that only chats answers /completions through chat, as LiteLLM's text_completion does.
+  if (factory)
+    return {
+      ok: true,
+      provider,
+      needsApiBase: false,
+      factory: (ctx) => withCompletionsViaChat(factory(ctx)),
+    };
   if (NOT_YET.has(provider)) {
     return {
       ok: false,
