@@ -126,7 +126,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     -- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
     -- looked at lives in these locals (so the chosen candidate, always the last one looked at, needs
     -- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
-    -- rpm, tpm, parallel, the nine state fields, and why (1 rpm, 2 tpm, 3 parallel, 4 cooling down).
+    -- rpm, tpm, parallel, the nine state fields, why (1 rpm, 2 tpm, 3 parallel, 4 cooling down, 6 its
+    -- slice) and its slice ring (or, refused by its slice, when the slice frees).
     local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, q
     local seen = {}
     local chosen, refusing = nil, nil
