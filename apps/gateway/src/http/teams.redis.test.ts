@@ -306,6 +306,13 @@ describe.each(['memory', 'redis'] as const)('teams (%s)', (backend) => {
         .toBeCloseTo(CALL_COST, 12);
     });
 
+    it('gives a budget to a user created into a team with /user/new teams', async () => {
+      const team = await newTeam();
+      const user = await newUser({ teams: [{ team_id: team.team_id, max_budget_in_team: 0.5 }] });
+      const [membership] = await membershipsOf(user.user_id, team.team_id);
+      expect(membership).toMatchObject({ spend: 0, litellm_budget_table: { max_budget: 0.5 } });
+    });
+
     it('changes and removes the budget with /team/member_update, keeping the spend while it exists', async () => {
       const team = await newTeam();
       const user = await newUser({ team_id: team.team_id });
