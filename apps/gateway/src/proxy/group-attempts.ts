@@ -27,7 +27,16 @@ import {
 import type { ProxyDeps } from './context.js';
 import type { TokenEstimate } from './estimate.js';
 import { finishRequest } from './finish.js';
-import { actualCost, addKeyHeaders, charges, estimatedCost, type KeyUse, tightest } from './key-policy.js';
+import {
+  actualCost,
+  addKeyHeaders,
+  charges,
+  estimatedCost,
+  isMemberBudget,
+  type KeyUse,
+  tightest,
+  withoutMemberBudget,
+} from './key-policy.js';
 import { keyRefusal } from './key-refusal.js';
 import { mockAttempt } from './mock-attempt.js';
 import type { Route } from './model-router.js';
@@ -83,10 +92,11 @@ export async function tryGroup(
   flight: Flight,
   route: Route,
   fallbackDepth: number,
-  use: KeyUse | undefined,
+  keyUse: KeyUse | undefined,
   contextNext: boolean,
 ): Promise<GroupResult> {
   const { deps, record, controls } = flight;
+  let use = keyUse;
   const group = route.group;
   record.modelGroup = group.name;
   const numRetries = controls.numRetries ?? group.numRetries;
@@ -135,6 +145,13 @@ export async function tryGroup(
       if (!admission.admitted) {
         // A key that may not spend is refused outright; a key out of its windows, like a group out of
         // room, is a 429 fallbacks may still avoid.
+        // The key's member budget was removed and this replica's copy has not heard yet: none is what
+        // the fleet says, so the same admission is asked again without it.
+        if (use && admission.reason === 'account_missing' && isMemberBudget(use, admission.accountIndex)) {
+          use = withoutMemberBudget(use);
+          n--;
+          continue;
+        }
         if (use && admission.reason.startsWith('account_')) throw keyRefusal(admission, use);
         deps.metrics.admission(
           group.name,
