@@ -105,6 +105,12 @@ export async function runAdmissionCallgrind(
       { id: 'team:team', cost: 0.0123 },
       { id: 'user:user', cost: 0.0123, enforceBudget: false },
     ];
+    const usagePick = { by: 'usage', tiers: [0, 0, 0, 0] } as const;
+    const latencyPick = { by: 'latency', tiers: [0, 0, 0, 0] } as const;
+    const smoothed: Subject = {
+      id: 'd:smoothed',
+      limits: { ...open.limits, slice: { ms: 1_000, max: 100_000_000 } },
+    };
     let lease = 0;
     const phases: Array<[string, () => Promise<unknown>]> = [
       ['INCR_LUA (INCR + PEXPIRE)', () => incr('fleetgate:v1:{callgrind}:incr', 60_000)],
@@ -152,6 +158,19 @@ export async function runAdmissionCallgrind(
             leaseId: `l${lease++}`,
             accounts: teamCharges,
           }),
+      ],
+      // Routing strategies that rank by the fleet's numbers (one more read per candidate), and smoothing.
+      [
+        'admit, 4 candidates ranked by usage (usage-based-routing)',
+        () => store.admit({ candidates: four, tokens: 4_100, leaseId: `l${lease++}`, pick: usagePick }),
+      ],
+      [
+        'admit, 4 candidates ranked by latency (latency-based-routing)',
+        () => store.admit({ candidates: four, tokens: 4_100, leaseId: `l${lease++}`, pick: latencyPick }),
+      ],
+      [
+        'admit, 1 candidate with a slice limit (smoothing)',
+        () => store.admit({ candidates: [smoothed], tokens: 4_100, leaseId: `l${lease++}` }),
       ],
     ];
     const drive = async (call: () => Promise<unknown>, n: number) => {

@@ -64,10 +64,22 @@ beforeAll(async () => {
     body: JSON.stringify({ team_id: 'billing', team_alias: 'Billing', max_budget: 2 }),
   });
   expect(team.status).toBe(200);
+  const user = await fetch(`${gateway.url}/user/new`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk-metrics' },
+    body: JSON.stringify({ user_id: 'ann', max_budget: 3 }),
+  });
+  expect(user.status).toBe(200);
   const generated = await fetch(`${gateway.url}/key/generate`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-metrics' },
-    body: JSON.stringify({ key_alias: 'metered', max_budget: 1, team_id: 'billing' }),
+    body: JSON.stringify({
+      key_alias: 'metered',
+      max_budget: 1,
+      team_id: 'billing',
+      user_id: 'ann',
+      model_rpm_limit: { priced: 10 },
+    }),
   });
   virtualKey = ((await generated.json()) as { key: string }).key;
   const keyed = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: virtualKey, maxRetries: 0 });
@@ -242,7 +254,7 @@ describe('/metrics after a known sequence of requests', () => {
     expect(metrics.sum('litellm_deployment_rpm_limit', { model_id: 'tiny-a' })).toBe(1);
   });
 
-  it("the virtual key's budget, as its record says", async () => {
+  it("the virtual key's budget, its team's and its user's, as their records say", async () => {
     const info = (await (
       await fetch(`${gateway.url}/key/info?key=${virtualKey}`, {
         headers: { authorization: 'Bearer sk-metrics' },
@@ -263,6 +275,17 @@ describe('/metrics after a known sequence of requests', () => {
     expect(metrics.sum('litellm_remaining_team_budget_metric', team)).toBeCloseTo(2 - info.info.spend, 12);
     expect(metrics.sum('litellm_spend_metric_total', { ...team, hashed_api_key: key() })).toBeGreaterThan(0);
     expect(metrics.sum('litellm_proxy_total_requests_metric_total', team)).toBe(2);
+    // Its per-model window on priced (model_rpm_limit 10): its two requests there; no tpm series.
+    expect(
+      metrics.sum('litellm_remaining_api_key_requests_for_model', { hashed_api_key: key(), model: 'priced' }),
+    ).toBe(8);
+    expect(metrics.select('litellm_remaining_api_key_tokens_for_model')).toEqual([]);
+    // And its user: charged through the team key (whose budget is the team's), its spend counts.
+    expect(metrics.sum('litellm_user_max_budget_metric', { user: 'ann' })).toBe(3);
+    expect(metrics.sum('litellm_remaining_user_budget_metric', { user: 'ann' })).toBeCloseTo(
+      3 - info.info.spend,
+      12,
+    );
   });
 
   it("Fleetgate's own: admissions, fleet state, replicas, in flight", () => {
@@ -307,6 +330,10 @@ describe('/metrics after a known sequence of requests', () => {
       'litellm_remaining_api_key_budget_metric',
       'litellm_team_max_budget_metric',
       'litellm_remaining_team_budget_metric',
+      'litellm_user_max_budget_metric',
+      'litellm_remaining_api_key_requests_for_model',
+      'litellm_remaining_api_key_tokens_for_model',
+      'litellm_remaining_user_budget_metric',
       'fleetgate_admissions_total',
       'fleetgate_fleet_state_local',
       'fleetgate_fleet_state_mode',
@@ -314,6 +341,9 @@ describe('/metrics after a known sequence of requests', () => {
       'fleetgate_in_flight_requests',
       'fleetgate_fleet_state_episodes_total',
       'fleetgate_fleet_store_events_total',
+      // No fallbacks in this sequence: metrics-fallbacks.test.ts checks these two.
+      'litellm_deployment_successful_fallbacks_total',
+      'litellm_deployment_failed_fallbacks_total',
     ]);
     const unchecked = [...metrics.families.keys()].filter(
       (f) => !checked.has(f) && !f.startsWith('process_') && !f.startsWith('nodejs_'),

@@ -49,6 +49,15 @@ model_list:
       vertex_location: us-central1
       vertex_credentials: ${credentials}
       api_base: "${f}/embed/v1/projects/p/locations/us-central1/publishers/google/models/text-embedding-005"
+  - model_name: vertex-claude
+    litellm_params:
+      model: vertex_ai/claude-3-5-sonnet-v2@20241022
+      vertex_project: p
+      vertex_location: us-east5
+      vertex_credentials: ${credentials}
+      api_base: "${f}/vc/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022"
+  - model_name: instruct
+    litellm_params: { model: text-completion-openai/gpt-3.5-turbo-instruct, api_base: "${f}/instruct/v1", api_key: sk-instruct-key }
 general_settings:
   master_key: sk-e2e
 `,
@@ -93,7 +102,7 @@ async function streamText(
 }
 
 describe('each provider through the openai SDK', () => {
-  for (const model of ['azure-gpt', 'claude', 'bedrock-claude', 'gemini-flash']) {
+  for (const model of ['azure-gpt', 'claude', 'bedrock-claude', 'gemini-flash', 'vertex-claude']) {
     it(`${model}: a chat and a stream in OpenAI's shapes, with the provider's usage`, async () => {
       const r = await ask(model);
       expect(r.object).toBe('chat.completion');
@@ -106,6 +115,55 @@ describe('each provider through the openai SDK', () => {
       expect(s.usage?.completion_tokens).toBe(4);
     });
   }
+
+  it('Claude on Vertex AI: Messages at :rawPredict with a Google token, the model in the path, anthropic_version in the body', async () => {
+    await ask('vertex-claude');
+    const sent = (await fake.stats()).last.at(-1)!;
+    expect(sent.path).toBe(
+      '/vc/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022:rawPredict',
+    );
+    expect(sent.headers['authorization']).toMatch(/^Bearer /);
+    expect(sent.headers['x-api-key']).toBeUndefined();
+    expect(sent.body).toMatchObject({
+      anthropic_version: 'vertex-2023-10-16',
+      system: [{ type: 'text', text: 'Be brief.' }],
+    });
+    expect(sent.body).not.toHaveProperty('model');
+    await streamText('vertex-claude');
+    expect((await fake.stats()).last.at(-1)!.path).toMatch(/:streamRawPredict$/);
+  });
+
+  it('text-completion-openai: chat goes to /completions as LiteLLM sends it, and comes back as chat', async () => {
+    const r = await ask('instruct', { max_completion_tokens: 20 });
+    expect(r.object).toBe('chat.completion');
+    expect(r.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'lorem ipsum dolor sit' });
+    expect(r.usage?.completion_tokens).toBe(4);
+    const sent = (await fake.stats()).last.at(-1)!;
+    expect(sent.path).toBe('/instruct/v1/completions');
+    expect(sent.headers['authorization']).toBe('Bearer sk-instruct-key');
+    // Several messages: one prompt each, as LiteLLM's _transform_prompt builds them.
+    expect(sent.body).toEqual({
+      model: 'gpt-3.5-turbo-instruct',
+      prompt: ['Be brief.', 'Hello there'],
+      max_tokens: 20,
+    });
+    const s = await streamText('instruct');
+    expect(s.text).toBe('lorem ipsum dolor sit');
+    expect(s.usage?.completion_tokens).toBe(4);
+    expect((await fake.stats()).last.at(-1)!.body).toMatchObject({ prompt: 'Count', stream: true });
+    // /completions itself passes through.
+    const c = await client.completions.create({ model: 'instruct', prompt: 'Say hi' });
+    expect(c.choices[0]?.text).toBe('lorem ipsum dolor sit');
+    // An image cannot be a prompt: a 400 naming the content, nothing sent.
+    const before = (await fake.stats()).requests;
+    await expect(
+      client.chat.completions.create({
+        model: 'instruct',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }],
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+    expect((await fake.stats()).requests).toBe(before);
+  });
 
   it('Azure: the deployment path, the api-version and the api-key, as Azure wants them', async () => {
     await ask('azure-gpt');
@@ -155,6 +213,39 @@ describe('each provider through the openai SDK', () => {
     expect(azure.data[0]?.embedding.length).toBe(8);
     const seen = (await fake.stats()).last;
     expect(seen.some((r) => r.path.endsWith('text-embedding-005:predict'))).toBe(true);
+  });
+
+  for (const model of ['claude', 'gemini-flash', 'bedrock-claude']) {
+    it(`${model}: /completions through chat, as LiteLLM's text_completion serves it`, async () => {
+      const c = await client.completions.create({ model, prompt: 'Say hi', max_tokens: 10 });
+      expect(c.object).toBe('text_completion');
+      expect(c.choices[0]?.text).toBe('lorem ipsum dolor sit');
+      expect(c.usage?.completion_tokens).toBe(4);
+      const stream = await client.completions.create({
+        model,
+        prompt: ['Say hi'],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        expect(chunk.object).toBe('text_completion');
+        text += chunk.choices[0]?.text ?? '';
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(text).toBe('lorem ipsum dolor sit');
+      expect(usage?.completion_tokens).toBe(4);
+    });
+  }
+
+  it('/completions through chat takes one prompt: several are a 400 naming prompt, nothing sent', async () => {
+    const before = (await fake.stats()).requests;
+    await expect(client.completions.create({ model: 'claude', prompt: ['a', 'b'] })).rejects.toMatchObject({
+      status: 400,
+      param: 'prompt',
+    });
+    expect((await fake.stats()).requests).toBe(before);
   });
 
   it('a provider that cannot serve the endpoint is a 400, not a 500', async () => {

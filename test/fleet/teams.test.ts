@@ -9,7 +9,7 @@ import {
   startGateway,
 } from '../support/processes.js';
 
-/** Teams across four gateway processes sharing one Redis: limits, budget and deletion fleet-wide. */
+/** Teams across four gateway processes sharing one Redis: limits, budgets (the team's, a member's) and deletion fleet-wide. */
 const MASTER = 'sk-fleet-master';
 const IN = 0.000001;
 const OUT = 0.000002;
@@ -117,6 +117,49 @@ describe('teams across the fleet', () => {
       (await admin<{ team_info: { spend: number } }>(replicas[1]!, `/team/info?team_id=${team_id}`)).team_info
         .spend;
     await expect.poll(spend, { timeout: 3_000 }).toBeCloseTo(6 * (3 * IN + 16 * OUT), 12);
+    await Promise.all([...replicas.map((g) => g.stop()), fake.stop()]);
+  }, 60_000);
+
+  it("a member's budget in the team holds exactly across replicas, for that user's keys of that team", async () => {
+    const fake = await startFakeLlm();
+    const replicas = await fleet(fake);
+    const estimate = Math.ceil(Buffer.byteLength(body) / 4) * IN + 16 * OUT;
+    const { team_id } = await admin<{ team_id: string }>(replicas[0]!, '/team/new', {});
+    const user_id = `member-${randomUUID()}`;
+    const { key } = await admin<{ key: string }>(replicas[0]!, '/user/new', { user_id, team_id });
+    // LiteLLM's max_budget_in_team: five and a half reservations, so exactly six are admitted.
+    await admin(replicas[2]!, '/team/member_update', {
+      team_id,
+      user_id,
+      max_budget_in_team: 5.5 * estimate,
+    });
+    const { key: second } = await admin<{ key: string }>(replicas[1]!, '/key/generate', { team_id, user_id });
+    await fake.control({ latencyMs: 1_500 });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        ask(replicas[i % 4]!, i % 2 ? second : key).then(async (r) => ({
+          status: r.status,
+          text: await r.text(),
+        })),
+      ),
+    );
+    await fake.control({ latencyMs: 0 });
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(6);
+    const refused = answers.filter((a) => a.status === 400);
+    expect(refused).toHaveLength(34);
+    expect(refused[0]!.text).toContain(`Budget has been exceeded! User=${user_id} in Team=${team_id}`);
+    expect((await fake.stats()).requests).toBe(6);
+    const memberSpend = async () =>
+      (
+        await admin<{ teams: Array<{ team_memberships: Array<{ spend: number }> }> }>(
+          replicas[3]!,
+          `/user/info?user_id=${user_id}`,
+        )
+      ).teams[0]?.team_memberships[0]?.spend;
+    await expect.poll(memberSpend, { timeout: 3_000 }).toBeCloseTo(6 * (3 * IN + 16 * OUT), 12);
+    // The team's keys without that user are not held to it.
+    const [other] = await keysOf(replicas[0]!, team_id, 1);
+    expect((await ask(replicas[3]!, other!)).status).toBe(200);
     await Promise.all([...replicas.map((g) => g.stop()), fake.stop()]);
   }, 60_000);
 

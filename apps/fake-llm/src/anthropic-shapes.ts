@@ -37,6 +37,16 @@ export function anthropicMessage(body: Record<string, unknown>, ctx: ReplyContex
   return { kind: 'json', json };
 }
 
+/**
+ * Claude on Vertex AI (`…/publishers/anthropic/models/<model>:rawPredict`, `:streamRawPredict`): the
+ * Messages API with the model in the path rather than the body (Vertex puts `anthropic_version` in
+ * the body; the request is recorded as sent, for tests to check).
+ */
+export function vertexClaudeMessage(body: Record<string, unknown>, ctx: ReplyContext): Reply {
+  const model = /\/models\/([^/:]+):/.exec(ctx.path)?.[1] ?? 'fake-model';
+  return anthropicMessage({ ...body, model: decodeURIComponent(model) }, ctx);
+}
+
 const event = (name: string, data: string) => `event: ${name}\ndata: ${data}\n\n`;
 
 /** The Anthropic event sequence: message_start, a text block of one delta per token, message_delta, message_stop. */

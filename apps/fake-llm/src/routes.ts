@@ -1,4 +1,4 @@
-import { anthropicMessage } from './anthropic-shapes.js';
+import { anthropicMessage, vertexClaudeMessage } from './anthropic-shapes.js';
 import { converse, converseStream } from './bedrock-shapes.js';
 import type { Dialect } from './dialects.js';
 import { embeddingsReply } from './embeddings.js';
@@ -44,6 +44,7 @@ const COMPLETIONS = post('completions', textCompletion, 'openai', azureAuth);
 const EMBEDDINGS = post('embeddings', embeddingsReply, 'openai', azureAuth);
 const ANTHROPIC = post('anthropic-messages', anthropicMessage, 'anthropic', anthropicAuth);
 const GEMINI = post('gemini-generate', generateContent, 'google', vertexAuth);
+const VERTEX_CLAUDE = post('vertex-claude', vertexClaudeMessage, 'anthropic', vertexAuth);
 const GEMINI_STREAM = post('gemini-stream', streamGenerateContent, 'google', vertexAuth);
 const VERTEX_PREDICT = post('vertex-predict', vertexPredict, 'google', vertexAuth);
 const GEMINI_EMBED = post('gemini-embed', batchEmbedContents, 'google', vertexAuth);
@@ -82,6 +83,7 @@ export function matchPost(path: string): Route | undefined {
   if (path.endsWith('/embeddings')) return EMBEDDINGS;
   if (path.endsWith('/messages')) return ANTHROPIC;
   if (path.endsWith(':generateContent')) return GEMINI;
+  if (path.endsWith(':rawPredict') || path.endsWith(':streamRawPredict')) return VERTEX_CLAUDE;
   if (path.endsWith(':streamGenerateContent')) return GEMINI_STREAM;
   if (path.endsWith(':predict')) return VERTEX_PREDICT;
   if (path.endsWith(':batchEmbedContents')) return GEMINI_EMBED;

@@ -18,7 +18,7 @@ import { createKeyCache } from './keys/key-cache.js';
 import type { Logger } from './log.js';
 import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { createMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
-import { readKeyBudgets, readTeamBudgets } from './metrics/key-budgets.js';
+import { readKeyBudgets, readTeamBudgets, readUserBudgets } from './metrics/key-budgets.js';
 import { createAdmissionQueue } from './proxy/admission-queue.js';
 import type { GatewayEnv, ProxyDeps } from './proxy/context.js';
 import { createModelRouter } from './proxy/model-router.js';
@@ -146,6 +146,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayServer
   metrics.watchBudgets(() => readKeyBudgets(fleet.accounts, metrics.servedKeys));
   const teams = fleet.accounts.collection('teams');
   metrics.watchTeamBudgets(() => readTeamBudgets(teams, metrics.servedTeams));
+  const users = fleet.accounts.collection('users');
+  metrics.watchUserBudgets(() => readUserBudgets(users, metrics.servedUsers));
   let shuttingDown = false;
   const { app, deps } = createGatewayApp({
     config,

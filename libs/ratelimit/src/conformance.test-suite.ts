@@ -86,6 +86,159 @@ export function describeFleetStore(name: string, make: () => Promise<StoreHarnes
       expect(admittedCount).toBeGreaterThanOrEqual(rpm * 2);
     });
 
+    it('picks by usage: the emptiest window relative to its limits first, tiers first of all', async () => {
+      const h = await make();
+      const a = subject({ rpm: 10 });
+      const b = subject({ rpm: 4 });
+      const pick = { by: 'usage', tiers: [0, 0] } as const;
+      for (let i = 0; i < 2; i++)
+        admitted(await h.store.admit({ candidates: [a], tokens: 0, leaseId: lease() }));
+      // a is 2/10 full, b empty: b first (a key's gate in front changes nothing of that).
+      const gate = subject({ rpm: 100 }, 'k');
+      const first = admitted(
+        await h.store.admit({ candidates: [a, b], gates: [gate], tokens: 0, leaseId: lease(), pick }),
+      );
+      expect(first.index).toBe(1);
+      expect(first.states[1]?.requests?.remaining).toBe(99);
+      admitted(await h.store.admit({ candidates: [b], tokens: 0, leaseId: lease() }));
+      // b is now 2/4 full: a (2/10) first.
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(0);
+      // A lower tier comes first however full it is.
+      const tiered = { by: 'usage', tiers: [1, 0] } as const;
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick: tiered }))
+          .index,
+      ).toBe(1);
+      admitted(await h.store.admit({ candidates: [b], tokens: 0, leaseId: lease() }));
+      // b is full (4/4): the walk goes on to a.
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick: tiered }))
+          .index,
+      ).toBe(0);
+    });
+
+    it('picks by in-flight count, fleet-wide, as requests start and settle', async () => {
+      const h = await make();
+      const a = subject({ maxParallel: 100 });
+      const b = subject({ maxParallel: 100 });
+      const pick = { by: 'in_flight', tiers: [0, 0] } as const;
+      const held = [];
+      for (let i = 0; i < 2; i++)
+        held.push(admitted(await h.store.admit({ candidates: [a], tokens: 0, leaseId: lease() })));
+      const toB = admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick }));
+      expect(toB.index).toBe(1);
+      for (const x of held) await h.store.settle(x.ticket, 0, 'success');
+      // a has none in flight now, b one.
+      expect(
+        admitted(await h.store.admit({ candidates: [b, a], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(1);
+    });
+
+    it('picks by latency: the lowest average per token, or to first token for a stream, within a buffer', async () => {
+      const h = await make();
+      const a = subject({});
+      const b = subject({});
+      const c = subject({});
+      const sample = async (d: Subject, msPerToken: number, ttftMs: number) => {
+        const x = admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+        await h.store.settle(x.ticket, 0, 'success', undefined, { msPerToken, ttftMs, alpha: 0.5 });
+      };
+      await sample(a, 100, 10);
+      await sample(b, 5, 50);
+      const pick = { by: 'latency', tiers: [0, 0] } as const;
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(1);
+      const stream = { ...pick, stream: true };
+      expect(
+        admitted(await h.store.admit({ candidates: [b, a], tokens: 0, leaseId: lease(), pick: stream }))
+          .index,
+      ).toBe(1);
+      // A moving average: b's next samples move it half way each time (alpha 0.5) until it is slower than a.
+      await sample(b, 300, 50);
+      await sample(b, 300, 50);
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(0);
+      // Within the buffer both count as the lowest: the order given decides.
+      await sample(a, 200, 10);
+      expect(
+        admitted(
+          await h.store.admit({
+            candidates: [b, a],
+            tokens: 0,
+            leaseId: lease(),
+            pick: { ...pick, buffer: 0.6 },
+          }),
+        ).index,
+      ).toBe(0);
+      // A candidate with no samples is tried first.
+      expect(
+        admitted(await h.store.admit({ candidates: [a, c], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(1);
+    });
+
+    it('forgets latency samples older than the TTL', async () => {
+      const h = await make();
+      const a = subject({});
+      const b = subject({});
+      for (const [d, ms] of [
+        [a, 50],
+        [b, 10],
+      ] as const) {
+        const x = admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+        await h.store.settle(x.ticket, 0, 'success', undefined, { msPerToken: ms, alpha: 0.2 });
+      }
+      const pick = { by: 'latency', tiers: [0, 0], ttlMs: 200 } as const;
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(1);
+      await h.advance(300);
+      // Both forgotten: both score 0, the order given decides.
+      expect(
+        admitted(await h.store.admit({ candidates: [a, b], tokens: 0, leaseId: lease(), pick })).index,
+      ).toBe(0);
+    });
+
+    it('smooths: no rolling slice holds more than its share, and says when a tenth frees', async () => {
+      const h = await make();
+      const slice = { ms: 200, max: 3 };
+      const d = subject({ rpm: 1000, slice });
+      for (let i = 0; i < 3; i++)
+        admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+      const b = blocked(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+      expect(b.reason).toBe('no_capacity');
+      expect(b.retryAfterMs).toBeGreaterThan(0);
+      expect(b.retryAfterMs).toBeLessThanOrEqual(slice.ms * 1.1 + 5);
+      await h.advance(b.retryAfterMs + 5);
+      admitted(await h.store.admit({ candidates: [d], tokens: 0, leaseId: lease() }));
+      // Steady offers, two every 25 ms for a second: any 7 steps (under one slice) hold at most 3.
+      const e = subject({ rpm: 1000, slice });
+      const perStep: number[] = [];
+      for (let step = 0; step < 40; step++) {
+        let n = 0;
+        for (let i = 0; i < 2; i++)
+          if ((await h.store.admit({ candidates: [e], tokens: 0, leaseId: lease() })).admitted) n++;
+        perStep.push(n);
+        await h.advance(25);
+      }
+      for (let i = 0; i + 7 <= perStep.length; i++)
+        expect(perStep.slice(i, i + 7).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(slice.max);
+      expect(perStep.reduce((x, y) => x + y, 0)).toBeGreaterThanOrEqual(10);
+      // A gate out of its slice refuses as a gate out of requests.
+      const gate = subject({ slice: { ms: 10_000, max: 1 } }, 'k');
+      admitted(
+        await h.store.admit({ candidates: [subject({})], gates: [gate], tokens: 0, leaseId: lease() }),
+      );
+      const g = blocked(
+        await h.store.admit({ candidates: [subject({})], gates: [gate], tokens: 0, leaseId: lease() }),
+      );
+      expect(g.reason).toBe('gate_rpm');
+      expect(g.gateIndex).toBe(0);
+    });
+
     it('walks candidates in order and reserves in the first with room', async () => {
       const h = await make();
       const full = subject({ rpm: 1 });

@@ -9,14 +9,17 @@ import {
   openMinute,
   reserve,
   type SubjectWindows,
+  stateScore,
   sweep,
 } from './memory-windows.js';
 import { geometry, limitArg, type WindowOptions } from './options.js';
+import { addLatency, latencyScore, rankOrder } from './pick-rank.js';
 import type {
   Admission,
   AdmitRequest,
   ChargedAccount,
   FleetStore,
+  LatencySample,
   Outcome,
   OutcomeCounts,
   StoreMode,
@@ -90,6 +93,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
         first: undefined,
         leases: new Set(),
         cooldownUntil: 0,
+        slices: undefined,
+        latency: undefined,
         outcomeMinute: -1,
         calls: 0,
         fail: 0,
@@ -129,14 +134,31 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
       if (reason)
         return Promise.resolve({
           admitted: false,
-          reason: (['gate_rpm', 'gate_tpm', 'gate_parallel'] as const)[reason.code - 1]!,
+          // A gate out of its slice is out of requests.
+          reason:
+            reason.code === 6
+              ? 'gate_rpm'
+              : (['gate_rpm', 'gate_tpm', 'gate_parallel'] as const)[reason.code - 1]!,
           gateIndex: g,
           retryAfterMs: reason.waitMs,
         });
     }
     let soonest: number | undefined;
     let cooling = 0;
-    for (let i = 0; i < request.candidates.length; i++) {
+    const pick = request.pick;
+    const order =
+      pick && request.candidates.length > 1
+        ? rankOrder(
+            request.candidates.map((c) =>
+              pick.by === 'latency'
+                ? latencyScore(subjects.get(c.id)?.latency, pick, t)
+                : stateScore(windows(c.id), c, pick, t, geo),
+            ),
+            pick,
+          )
+        : undefined;
+    for (let n = 0; n < request.candidates.length; n++) {
+      const i = order ? order[n]! : n;
       const subject = request.candidates[i]!;
       const reason = check(windows(subject.id), subject, tokens, t, geo, true);
       if (reason) {
@@ -182,10 +204,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryFleet
     actualTokens: number,
     outcome: Outcome,
     actualCost?: number,
+    sample?: LatencySample,
   ): Promise<OutcomeCounts | undefined> {
     for (const a of ticket.accounts ?? [])
       options.accounts?.settle(a.id, a.cost, actualCost ?? a.cost, a.period);
     const t = now();
+    if (sample) {
+      const w = windows(ticket.subjects[0]!.id);
+      w.latency ??= { lat: 0, latAt: 0, ttft: 0, ttftAt: 0 };
+      addLatency(w.latency, sample, t);
+    }
     const delta = Math.max(0, Math.ceil(actualTokens)) - ticket.tokens;
     const local = ticket.mode === 'local' && mode === 'local';
     for (const s of ticket.subjects) {

@@ -1,5 +1,6 @@
 import { type Geometry, limitArg } from './options.js';
-import type { Subject, SubjectState } from './types.js';
+import type { LatencyAverages } from './pick-rank.js';
+import type { PickRule, Subject, SubjectState } from './types.js';
 
 /**
  * The memory store's windows: the same ring of buckets the Redis scripts keep (scripts/window.ts),
@@ -24,6 +25,10 @@ export interface SubjectWindows {
    */
   leases: Set<string>;
   cooldownUntil: number;
+  /** A subject with a slice limit: the open tenth-of-a-slice and the requests of the 11 ending with it (admit.lua's field 'q'). */
+  slices: { open: number; counts: number[] } | undefined;
+  /** Latency averages from settled samples (pick-rank.ts), when any. */
+  latency: LatencyAverages | undefined;
   /** This minute's calls (counted at admission) and failures (counted at settlement). */
   outcomeMinute: number;
   calls: number;
@@ -54,8 +59,8 @@ export interface Bucket {
 }
 
 interface Block {
-  /** 1 rpm, 2 tpm, 3 parallel, 4 cooldown — as admit.lua. */
-  readonly code: 1 | 2 | 3 | 4;
+  /** 1 rpm, 2 tpm, 3 parallel, 4 cooldown, 6 slice — as admit.lua. */
+  readonly code: 1 | 2 | 3 | 4 | 6;
   readonly waitMs: number;
 }
 
@@ -79,7 +84,32 @@ export function check(
   }
   const par = limitArg(s.limits.maxParallel);
   if (par > 0 && w.leases.size >= par) return { code: 3, waitMs: 1000 };
+  const slice = s.limits.slice;
+  if (slice) {
+    const ring = rollSlices(w, slice.ms, t);
+    let held = 0;
+    for (const n of ring.counts) held += n;
+    if (held >= slice.max) {
+      // Refused until enough tenths have left the span, oldest first.
+      let need = held + 1 - slice.max;
+      for (let b = ring.open - 10; b <= ring.open; b++) {
+        need -= ring.counts[b % 11]!;
+        if (need <= 0) return { code: 6, waitMs: Math.ceil(((b + 11) * slice.ms) / 10 - t) };
+      }
+    }
+  }
   return undefined;
+}
+
+/** Moves a subject's slice ring to the tenth of a slice `t` falls in, emptying the tenths that left. */
+function rollSlices(w: SubjectWindows, sliceMs: number, t: number): { open: number; counts: number[] } {
+  const open = Math.floor((t * 10) / sliceMs);
+  if (!w.slices) w.slices = { open, counts: new Array<number>(11).fill(0) };
+  const r = w.slices;
+  if (open - r.open >= 11) r.counts.fill(0);
+  else for (let b = r.open + 1; b <= open; b++) r.counts[b % 11] = 0;
+  r.open = Math.max(r.open, open);
+  return r;
 }
 
 export function reserve(
@@ -116,6 +146,11 @@ export function count(
   geo: Geometry,
   local: boolean,
 ): void {
+  const slice = s.limits.slice;
+  if (slice) {
+    const ring = rollSlices(w, slice.ms, t);
+    ring.counts[ring.open % 11]!++;
+  }
   if (limitArg(s.limits.rpm) === 0 && limitArg(s.limits.tpm) === 0) return;
   forget(w, t, geo);
   const first = Math.floor(t / geo.bucketMs) - geo.k;
@@ -211,4 +246,14 @@ export function sweep(subjects: Map<string, SubjectWindows>, t: number, geo: Geo
     if (idle) subjects.delete(id);
   }
   return t + geo.windowMs;
+}
+
+/** A candidate's score for a usage or in-flight pick rule, as admit.lua's rank() computes it. */
+export function stateScore(w: SubjectWindows, s: Subject, rule: PickRule, t: number, geo: Geometry): number {
+  if (rule.by === 'in_flight') return limitArg(s.limits.maxParallel) > 0 ? w.leases.size : 0;
+  forget(w, t, geo);
+  const rpm = limitArg(s.limits.rpm);
+  const tpm = limitArg(s.limits.tpm);
+  if (rpm === 0 && tpm === 0) return w.outcomeMinute === Math.floor(t / 60_000) ? w.calls / 1e12 : 0;
+  return Math.max(rpm > 0 ? w.requests / rpm : 0, tpm > 0 ? w.tokens / tpm : 0);
 }

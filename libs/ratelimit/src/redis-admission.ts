@@ -1,6 +1,7 @@
 import { admissionHeader } from './admit-batcher.js';
 import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
+import { pickArg } from './scripts/rank.js';
 import { hex12 } from './scripts/window.js';
 import type {
   Admission,
@@ -58,7 +59,9 @@ export function admissionArgs(request: AdmitRequest, keys: KeyLayout) {
   }
   let parallel = false;
   let limits = '';
+  let sliced = false;
   for (const s of subjects) {
+    if (s.limits.slice) sliced = true;
     const k = keys.subject(s.id);
     keyArgs.push(k.window);
     if (limitArg(s.limits.maxParallel) > 0) {
@@ -72,7 +75,11 @@ export function admissionArgs(request: AdmitRequest, keys: KeyLayout) {
   // into slower buffer encoding.
   const args = {
     keys: keyArgs,
-    numbers: admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) + limits,
+    numbers:
+      admissionHeader(keyArgs.length, request.candidates.length, gates.length, tokens) +
+      limits +
+      (sliced ? sliceSection(subjects) : '') +
+      (request.pick && request.candidates.length > 1 ? pickArg(request.pick, request.candidates.length) : ''),
     lease: parallel ? request.leaseId : '',
     cost: costs,
     context,
@@ -139,4 +146,19 @@ function windowState(reply: readonly number[], at: number): WindowState | undefi
   const limit = reply[at] ?? 0;
   if (limit <= 0) return undefined;
   return { limit, remaining: reply[at + 1] ?? 0, resetMs: Math.max(0, reply[at + 2] ?? 0) };
+}
+
+/** admit.lua's slice section: 'S', then every subject's slice limit (sliceArg) in order. */
+function sliceSection(subjects: readonly Subject[]): string {
+  let section = 'S';
+  for (const s of subjects) section += hex12(sliceArg(s.limits.slice));
+  return section;
+}
+
+/** A slice limit as one number: its length in ms (up to 2^24 − 1) × 2^24 + its requests (up to 2^24 − 1); 0 = none. */
+function sliceArg(slice: Subject['limits']['slice']): number {
+  if (!slice) return 0;
+  const ms = Math.min(Math.max(10, Math.floor(slice.ms)), 2 ** 24 - 1);
+  const max = Math.min(Math.max(1, Math.floor(slice.max)), 2 ** 24 - 1);
+  return ms * 2 ** 24 + max;
 }

@@ -169,11 +169,11 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   return {
     keys,
     admit,
-    settle(ticket, actualTokens, outcome, actualCost) {
+    settle(ticket, actualTokens, outcome, actualCost, sample) {
       leases.release(ticket.leaseId);
       // Usage that is not a number leaves the reservation as it was (never a correction to -2^47).
       const used = Number.isFinite(actualTokens) ? Math.max(0, Math.ceil(actualTokens)) : ticket.tokens;
-      return settlements.add(ticket, used - ticket.tokens, outcome, actualCost);
+      return settlements.add(ticket, used - ticket.tokens, outcome, actualCost, false, sample);
     },
     touch(ticket) {
       leases.touch(ticket.leaseId);

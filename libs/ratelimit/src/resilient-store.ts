@@ -146,6 +146,7 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       rpm: shareOf(s.limits.rpm, replicas),
       tpm: shareOf(s.limits.tpm, replicas),
       maxParallel: shareOf(s.limits.maxParallel, replicas),
+      slice: s.limits.slice && { ms: s.limits.slice.ms, max: shareOf(s.limits.slice.max, replicas)! },
     },
   });
   // Accounts live in Redis: while it is away the caller vouches for them from what it last read
@@ -184,15 +185,15 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
       }
       return localAdmit(request);
     },
-    settle(ticket, actualTokens, outcome, actualCost): Promise<OutcomeCounts | undefined> {
+    settle(ticket, actualTokens, outcome, actualCost, sample): Promise<OutcomeCounts | undefined> {
       if (ticket.mode === 'local') {
         const adopted = journal.settled(ticket, actualCost);
-        if (!adopted) return local.settle(ticket, actualTokens, outcome, actualCost);
+        if (!adopted) return local.settle(ticket, actualTokens, outcome, actualCost, sample);
         local.settleRecord(adopted.ticket, actualTokens);
-        return redis.settle(adopted.ticket, actualTokens, outcome, adopted.cost);
+        return redis.settle(adopted.ticket, actualTokens, outcome, adopted.cost, sample);
       }
       local.settleRecord(ticket, actualTokens);
-      return redis.settle(ticket, actualTokens, outcome, actualCost);
+      return redis.settle(ticket, actualTokens, outcome, actualCost, sample);
     },
     touch(ticket) {
       redis.touch(ticket);

@@ -3,7 +3,7 @@ import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
 import { DELTA_OFFSET, hex12 } from './scripts/window.js';
 import { createTickQueue } from './tick-queue.js';
-import type { Outcome, OutcomeCounts, Ticket } from './types.js';
+import type { LatencySample, Outcome, OutcomeCounts, Ticket } from './types.js';
 
 /** Calls settle.lua: numkeys, keys…, args… */
 export type SettleCall = (...args: Array<string | number>) => Promise<unknown>;
@@ -28,6 +28,7 @@ interface Pending {
   /** The admission was never used (its reply came too late): its request is given back too. */
   readonly unused: boolean;
   readonly actualCost: number | undefined;
+  readonly sample: LatencySample | undefined;
   readonly resolve: (counts: OutcomeCounts | undefined) => void;
 }
 
@@ -37,6 +38,8 @@ interface WindowWork {
   readonly corrections: Map<number, number>;
   readonly givenBack: Map<number, number>;
   failures: number;
+  /** Latency samples of the chosen candidate: counts and sums (µs), and the average's alpha. */
+  latency: { nl: number; sl: number; nt: number; st: number; alpha: number } | undefined;
 }
 
 /** How often a settlement whose first send failed is sent again while Redis does not answer. */
@@ -113,12 +116,20 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
         const correct = p.delta !== 0 && limitArg(s.limits.tpm) > 0;
         const giveBack = p.unused && (limitArg(s.limits.rpm) > 0 || limitArg(s.limits.tpm) > 0);
         const count = p.failed && j === 0;
-        if (correct || count || giveBack) {
+        const sample = j === 0 ? p.sample : undefined;
+        if (correct || count || giveBack || sample) {
           let w = windows.get(k.window);
           if (!w) {
-            w = { key: k.window, corrections: new Map(), givenBack: new Map(), failures: 0 };
+            w = {
+              key: k.window,
+              corrections: new Map(),
+              givenBack: new Map(),
+              failures: 0,
+              latency: undefined,
+            };
             windows.set(k.window, w);
           }
+          if (sample) addSample(w, sample);
           if (correct) w.corrections.set(t.bucket, (w.corrections.get(t.bucket) ?? 0) + p.delta);
           if (giveBack) w.givenBack.set(t.bucket, (w.givenBack.get(t.bucket) ?? 0) + 1);
           if (count) {
@@ -159,6 +170,8 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
       let numbers = hex12(w.failures) + hex12(w.corrections.size) + hex12(w.givenBack.size);
       for (const [bucket, delta] of w.corrections) numbers += hex12(bucket) + hex12(delta + DELTA_OFFSET);
       for (const [bucket, n] of w.givenBack) numbers += hex12(bucket) + hex12(n);
+      const l = w.latency;
+      if (l) numbers += hex12(l.nl) + hex12(l.sl) + hex12(l.nt) + hex12(l.st) + hex12(l.alpha * 1e6);
       args.push(numbers);
     }
     for (const [key, ids] of leases) {
@@ -185,11 +198,13 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
       outcome: Outcome,
       actualCost: number | undefined,
       unused = false,
+      sample?: LatencySample,
     ): Promise<OutcomeCounts | undefined> {
       const failed = outcome === 'failure';
       const work =
         failed ||
         unused ||
+        sample !== undefined ||
         (ticket.accounts !== undefined &&
           actualCost !== undefined &&
           actualCost !== ticket.accounts[0]?.cost) ||
@@ -198,7 +213,7 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
         );
       if (!work) return Promise.resolve(undefined);
       return new Promise((resolve) => {
-        queue.push({ ticket, delta, failed, unused, actualCost, resolve });
+        queue.push({ ticket, delta, failed, unused, actualCost, sample, resolve });
       });
     },
     flushNow: queue.drain,
@@ -210,4 +225,18 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
       generation++;
     },
   };
+}
+
+/** Folds a sample into a window's batch sums (times in µs: the script's arguments are integers). */
+function addSample(w: WindowWork, sample: LatencySample): void {
+  w.latency ??= { nl: 0, sl: 0, nt: 0, st: 0, alpha: sample.alpha };
+  const l = w.latency;
+  if (sample.msPerToken !== undefined && Number.isFinite(sample.msPerToken) && sample.msPerToken >= 0) {
+    l.nl++;
+    l.sl += Math.round(sample.msPerToken * 1000);
+  }
+  if (sample.ttftMs !== undefined && Number.isFinite(sample.ttftMs) && sample.ttftMs >= 0) {
+    l.nt++;
+    l.st += Math.round(sample.ttftMs * 1000);
+  }
 }

@@ -6,6 +6,11 @@ export interface Limits {
   readonly tpm?: number | undefined;
   /** Requests in flight at once, held by leases that expire if their holder dies. */
   readonly maxParallel?: number | undefined;
+  /**
+   * Smoothing: at most `max` requests admitted in any rolling `ms` (a provider that enforces its
+   * RPM quota per second or per 10 s). Counted in tenths of the slice, so the check spans 1.1 slices.
+   */
+  readonly slice?: { readonly ms: number; readonly max: number } | undefined;
 }
 
 /**
@@ -38,6 +43,48 @@ export interface AdmitRequest {
    * is reserved in each one's spend and settled to the real cost later.
    */
   readonly accounts?: readonly AccountCharge[] | undefined;
+  /**
+   * Rank the candidates by the fleet's numbers inside the same atomic call, instead of walking them
+   * in the order given. The order given still breaks ties. @default the order given
+   */
+  readonly pick?: PickRule | undefined;
+}
+
+/**
+ * How admission ranks candidates by shared state before walking them for room. Candidates are given
+ * in tiers (`order`): a candidate of a lower tier always comes before one of a higher tier; inside a
+ * tier the lowest score comes first, and equal scores keep the order given (a weighted shuffle).
+ */
+export interface PickRule {
+  /**
+   * - `usage`: the fullest of the candidate's windows, as a fraction of its limit (rpm, tpm); a
+   *   candidate without limits scores its tokens ÷ 10¹² (below any limited one; among themselves,
+   *   the fewest tokens first, as LiteLLM's usage-based routing);
+   * - `in_flight`: requests in flight fleet-wide (its in-flight set: give every candidate a
+   *   `maxParallel` limit so one is kept);
+   * - `latency`: the moving average of its latency per output token, or of its time to first token
+   *   for a stream (`stream`), as settlements reported them (`LatencySample`); a candidate with no
+   *   sample newer than `ttlMs` scores 0, so it gets tried.
+   */
+  readonly by: 'usage' | 'in_flight' | 'latency';
+  /** Each candidate's tier, non-decreasing, 0–15 (one per candidate). */
+  readonly tiers: readonly number[];
+  /** latency: rank by time to first token. */
+  readonly stream?: boolean | undefined;
+  /** latency: every candidate within (1 + buffer) × the lowest score counts as the lowest. @default 0 */
+  readonly buffer?: number | undefined;
+  /** latency: samples older than this are forgotten. @default 3,600,000 */
+  readonly ttlMs?: number | undefined;
+}
+
+/** One request's timing, folded into the chosen candidate's moving averages at settlement. */
+export interface LatencySample {
+  /** Whole-request latency ÷ output tokens (ms), or the whole latency when it produced none. */
+  readonly msPerToken?: number | undefined;
+  /** Time to first token of a stream (ms). */
+  readonly ttftMs?: number | undefined;
+  /** Weight of a new sample in the moving average (0–1]: 2 ÷ (LiteLLM's max_latency_list_size + 1). */
+  readonly alpha: number;
 }
 
 export interface AccountCharge {
@@ -164,13 +211,15 @@ export interface FleetStore {
    * request whose replica dies before settling stays charged its estimate: spend is never lost).
    * Off the client's critical path: a success is not awaited, and settlements of many requests may
    * share one Redis call. Applied exactly once, also when Redis is slow or its connection drops
-   * (sent again under the same id until Redis answers); never rejects.
+   * (sent again under the same id until Redis answers); never rejects. A `sample` (a success's
+   * timing) moves the chosen candidate's latency averages, which `pick: { by: 'latency' }` ranks by.
    */
   settle(
     ticket: Ticket,
     actualTokens: number,
     outcome: Outcome,
     actualCost?: number,
+    sample?: LatencySample,
   ): Promise<OutcomeCounts | undefined>;
   /** The request holding this ticket made progress (a streamed chunk): its lease stays renewed. */
   touch(ticket: Ticket): void;

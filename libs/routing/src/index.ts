@@ -10,6 +10,15 @@ export {
   NO_FALLBACKS,
 } from './fallbacks.js';
 export {
+  buildModelGroups,
+  type GroupableDeployment,
+  type GroupSettings,
+  groupDeployments,
+  type ModelGroup,
+  type ModelGroups,
+  type Route,
+} from './model-groups.js';
+export {
   compilePatterns,
   fillPattern,
   isPattern,
@@ -19,3 +28,11 @@ export {
 } from './model-pattern.js';
 export { type RetryDelayInput, retryDelayMs } from './retry-delay.js';
 export { orderByCost, type Random, shuffleByWeight } from './shuffle.js';
+export {
+  type FleetPick,
+  routeOrder,
+  type Strategy,
+  type StrategyName,
+  samplesLatency,
+  tracksInFlight,
+} from './strategy.js';

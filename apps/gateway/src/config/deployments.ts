@@ -38,6 +38,8 @@ export interface Deployment {
   readonly accessGroups: readonly string[];
   /** `model_info.max_input_tokens`: a longer prompt goes to a context window fallback instead. */
   readonly maxInputTokens: number | undefined;
+  /** `model_info.smoothing`: at most `max` requests in any rolling `ms`, fleet-wide. */
+  readonly slice: { readonly ms: number; readonly max: number } | undefined;
   /** Provider keys set on this deployment that its provider does not use (named in the startup warning). */
   readonly ignoredParams: readonly string[];
 }
@@ -151,6 +153,12 @@ export function buildDeployment(
     modelInfo: { ...entry.model_info, id },
     accessGroups: entry.model_info?.access_groups ?? [],
     maxInputTokens: entry.model_info?.max_input_tokens,
+    slice: sliceOf(
+      entry.model_info?.smoothing,
+      p.rpm,
+      [...at.slice(0, -1), 'model_info', 'smoothing'],
+      problems,
+    ),
     ignoredParams: Object.keys(PROVIDER_PARAMS).filter(
       (k) => p[k as keyof typeof p] !== undefined && !PROVIDER_PARAMS[k]!.includes(provider),
     ),
@@ -175,3 +183,22 @@ function sortKeys(o: Record<string, unknown>): Array<[string, unknown]> {
 }
 
 export { apiBaseLabel };
+
+/**
+ * A deployment's smoothing as a slice limit: its share of the rpm per slice (rounded down, at least
+ * 1) plus the burst. Needs an rpm to share out.
+ */
+function sliceOf(
+  smoothing: { slice_seconds: number; burst?: number | undefined } | undefined,
+  rpm: number | undefined,
+  at: ReadonlyArray<string | number>,
+  problems: DeploymentProblem[],
+): Deployment['slice'] {
+  if (!smoothing) return undefined;
+  if (rpm === undefined) {
+    problems.push({ path: [...at], message: 'smoothing shares out litellm_params.rpm per slice: set rpm' });
+    return undefined;
+  }
+  const ms = Math.round(smoothing.slice_seconds * 1000);
+  return { ms, max: Math.max(1, Math.floor((rpm * ms) / 60_000)) + (smoothing.burst ?? 0) };
+}

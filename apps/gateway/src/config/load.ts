@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { groupDeployments } from '@fleetgate/routing';
 import { GoogleTokenCache } from '../providers/google/token-cache.js';
 import { type CostMap, parseCostMap, withMappedPrices } from './cost-map.js';
 import { buildDeployment, type Deployment, type DeploymentProblem } from './deployments.js';
@@ -185,16 +186,6 @@ function duplicateIds(deployments: readonly Deployment[]): DeploymentProblem[] {
   return out;
 }
 
-function groupDeployments(deployments: readonly Deployment[]): Map<string, Deployment[]> {
-  const groups = new Map<string, Deployment[]>();
-  for (const d of deployments) {
-    const group = groups.get(d.modelGroup);
-    if (group) group.push(d);
-    else groups.set(d.modelGroup, [d]);
-  }
-  return groups;
-}
-
 /**
  * Where Redis is, in LiteLLM's spellings first: `REDIS_URL` (or router_settings.redis_url), then
  * router_settings.redis_host/port/password (or REDIS_HOST/PORT/PASSWORD). Sentinel and Cluster, which
@@ -292,12 +283,6 @@ function warnings(
   if (ignored.size > 0) {
     const names = [...ignored].map(([k, n]) => (n > 1 ? `${k} (${n}×)` : k));
     out.push(`config keys Fleetgate does not act on (accepted, ignored): ${names.join(', ')}`);
-  }
-  const strategy = config.router_settings.routing_strategy;
-  if (strategy && strategy !== 'simple-shuffle' && strategy !== 'cost-based-routing') {
-    out.push(
-      `router_settings.routing_strategy "${config.router_settings.routing_strategy}" is not implemented yet; using simple-shuffle`,
-    );
   }
   if (unsetRefs.length > 0) {
     const names = [...new Set(unsetRefs.map((m) => `${m.name} (${formatPath(m.path)})`))];

@@ -135,4 +135,59 @@ litellm_settings:
       'config.yaml:10 router_settings.routing_strategy_args.lowest_latency_buffer: must be a number, 0 or more',
     ]);
   });
+
+  it('reads model_info.smoothing as a slice limit, and stops at every bad value', () => {
+    const config = parseConfig(
+      'c.yaml',
+      `model_list:
+  - model_name: gpt-4
+    litellm_params: { model: openai/gpt-4, rpm: 600 }
+    model_info: { smoothing: { slice_seconds: 10, burst: 5 } }
+  - model_name: gpt-4
+    litellm_params: { model: openai/gpt-4o, rpm: 30 }
+    model_info: { smoothing: { slice_seconds: 1 } }
+`,
+      {},
+    );
+    // 600 per minute is 100 per 10 s, plus the burst; 30 per minute rounds down to 0 per second: 1.
+    expect(config.deployments.map((d) => d.slice)).toEqual([
+      { ms: 10_000, max: 105 },
+      { ms: 1_000, max: 1 },
+    ]);
+    expect(
+      problems(`model_list:
+  - model_name: a
+    litellm_params: { model: openai/a }
+    model_info: { smoothing: { slice_seconds: 1 } }
+  - model_name: b
+    litellm_params: { model: openai/b, rpm: 60 }
+    model_info: { smoothing: { slice_seconds: 0 } }
+  - model_name: c
+    litellm_params: { model: openai/c, rpm: 60 }
+    model_info: { smoothing: { slice_seconds: 120, burst: -1 } }
+  - model_name: d
+    litellm_params: { model: openai/d, rpm: 60 }
+    model_info: { smoothing: { slices: 1 } }
+  - model_name: e
+    litellm_params: { model: openai/e, rpm: 60 }
+    model_info: { smoothing: 10 }
+`),
+    ).toEqual([
+      'config.yaml:7 model_list[1].model_info.smoothing.slice_seconds: must be 0.1 or more',
+      'config.yaml:10 model_list[2].model_info.smoothing.slice_seconds: must be 60 or less (the rpm window itself)',
+      'config.yaml:10 model_list[2].model_info.smoothing.burst: must be 0 or more',
+      expect.stringMatching(/^config\.yaml:13 model_list\[3\]\.model_info\.smoothing/),
+      expect.stringMatching(/^config\.yaml:13 model_list\[3\]\.model_info\.smoothing/),
+      'config.yaml:16 model_list[4].model_info.smoothing: must be a mapping with slice_seconds (and burst)',
+    ]);
+    expect(
+      problems(`model_list:
+  - model_name: a
+    litellm_params: { model: openai/a }
+    model_info: { smoothing: { slice_seconds: 1 } }
+`),
+    ).toEqual([
+      'config.yaml:4 model_list[0].model_info.smoothing: smoothing shares out litellm_params.rpm per slice: set rpm',
+    ]);
+  });
 });

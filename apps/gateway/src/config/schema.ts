@@ -109,6 +109,25 @@ export const modelInfoSchema = z.looseObject({
   /** Shown by `/model_group/info`. */
   max_input_tokens: positiveCount().optional(),
   max_output_tokens: positiveCount().optional(),
+  /**
+   * Fleetgate: smoothing, for a provider that enforces its RPM quota per second or per 10 s — no
+   * rolling `slice_seconds` admits more than rpm × slice_seconds ÷ 60 (+ `burst`) fleet-wide.
+   */
+  smoothing: z
+    .strictObject(
+      {
+        slice_seconds: num().pipe(
+          z
+            .number()
+            .min(0.1, { error: 'must be 0.1 or more' })
+            .max(60, { error: 'must be 60 or less (the rpm window itself)' }),
+        ),
+        /** Requests a slice may hold beyond its share; @default 0 */
+        burst: count().optional(),
+      },
+      { error: 'must be a mapping with slice_seconds (and burst)' },
+    )
+    .optional(),
 });
 
 export const modelEntrySchema = z.object({

@@ -37,7 +37,18 @@ export interface AdminApp {
   close(): Promise<void>;
 }
 
-export function startAdminApp(backend: Backend, fakeBase: string, redisUrl: string): AdminApp {
+/** Two apps on one Redis namespace are two replicas; `pollMs` is how often each looks for changes. */
+export interface AdminAppOptions {
+  readonly namespace?: string;
+  readonly pollMs?: number;
+}
+
+export function startAdminApp(
+  backend: Backend,
+  fakeBase: string,
+  redisUrl: string,
+  options: AdminAppOptions = {},
+): AdminApp {
   let redis: Redis | undefined;
   let store: FleetStore;
   let accounts: AccountStore;
@@ -47,9 +58,9 @@ export function startAdminApp(backend: Backend, fakeBase: string, redisUrl: stri
     store = createMemoryStore({ accounts: memory });
   } else {
     redis = new Redis(redisUrl, { enableAutoPipelining: true });
-    const namespace = `admin-${randomUUID()}`;
+    const namespace = options.namespace ?? `admin-${randomUUID()}`;
     store = createRedisStore(redis, { namespace });
-    accounts = createRedisAccounts(redis, { namespace, pollMs: 50 });
+    accounts = createRedisAccounts(redis, { namespace, pollMs: options.pollMs ?? 50 });
   }
   const config = parseConfig(
     'admin.yaml',

@@ -4,10 +4,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AdminApp, CALL_COST, errorOf, startAdminApp } from './admin-app.test-support.js';
 
 /**
- * Teams, LiteLLM's way: the cases of LiteLLM's tests/test_team.py and the team half of
+ * Teams, LiteLLM's way: the cases of LiteLLM's tests/test_team.py (test_users_in_team_budget among
+ * them: a member's budget inside the team) and the team half of
  * tests/otel_tests/test_e2e_budgeting.py (requests and assertions, in this project's code), plus
- * what Fleetgate adds — exact team limits in the key's admission, nothing written by a failed
- * write. In-process, on the memory store and on Redis.
+ * what Fleetgate adds — exact team and member limits in the key's admission, member budgets going
+ * with the membership, the team and the user, nothing written by a failed write, a replica that has
+ * not heard of a removed member budget still serving the key. In-process, on the memory store and
+ * on Redis.
  */
 let fake: FakeLlm;
 let fakeBase = '';
@@ -208,6 +211,330 @@ describe.each(['memory', 'redis'] as const)('teams (%s)', (backend) => {
     });
   });
 
+  type Membership = {
+    user_id: string;
+    team_id: string;
+    spend: number;
+    litellm_budget_table: {
+      max_budget: number;
+      budget_duration: string | null;
+      budget_reset_at: string | null;
+    };
+  };
+  const membershipsOf = async (userId: string, teamId: string) => {
+    const info = await g.ok<{ teams: Array<{ team_id: string; team_memberships: Membership[] }> }>(
+      `/user/info?user_id=${userId}`,
+    );
+    return info.teams.find((t) => t.team_id === teamId)?.team_memberships ?? [];
+  };
+
+  describe('member budgets (max_budget_in_team)', () => {
+    const over = (userId: string, teamId: string) =>
+      `Budget has been exceeded! User=${userId} in Team=${teamId} Current cost:`;
+
+    it('refuses the second call once the member budget is spent (test_users_in_team_budget)', async () => {
+      const team = await newTeam();
+      const userId = `krrish_${randomUUID()}@berri.ai`;
+      const { key } = await newUser({
+        user_id: userId,
+        max_budget: 10,
+        budget_duration: '5s',
+        team_id: team.team_id,
+        models: ['gpt-4o'],
+      });
+      await g.ok('/team/member_update', {
+        team_id: team.team_id,
+        user_id: userId,
+        max_budget_in_team: 0.0000001,
+      });
+      expect((await g.chat(key)).status).toBe(200);
+      const error = await errorOf(await g.chat(key));
+      expect(error).toMatchObject({
+        status: 400,
+        code: '400',
+        type: 'budget_exceeded',
+        fleetgate: 'budget_exceeded',
+      });
+      expect(error['message']).toContain('Budget has been exceeded');
+      expect(error['message']).toContain(over(userId, team.team_id));
+      expect(error['message']).toContain('Max budget: 1e-7');
+      const [membership] = await membershipsOf(userId, team.team_id);
+      expect(membership?.litellm_budget_table.max_budget).toBe(0.0000001);
+      // The user's own budget (10) is not what refused: its personal keys still work.
+      const personal = await newKey({ user_id: userId });
+      expect((await g.chat(personal.key)).status).toBe(200);
+    });
+
+    it('gives each member added with /team/member_add the budget, for keys of that team and that user only', async () => {
+      const team = await newTeam();
+      const other = await newTeam();
+      const user = await newUser();
+      const teammate = await newUser();
+      await g.ok('/team/member_add', {
+        team_id: team.team_id,
+        member: [
+          { role: 'user', user_id: user.user_id },
+          { role: 'user', user_id: teammate.user_id },
+        ],
+        max_budget_in_team: 0.0000001,
+      });
+      const held = await newKey({ team_id: team.team_id, user_id: user.user_id });
+      expect((await g.chat(held.key)).status).toBe(200);
+      expect((await errorOf(await g.chat(held.key)))['message']).toContain(over(user.user_id, team.team_id));
+      // Another key of the same member shares the spent budget…
+      const second = await newKey({ team_id: team.team_id, user_id: user.user_id });
+      expect((await errorOf(await g.chat(second.key))).status).toBe(400);
+      // …but the user's keys elsewhere, the team's keys without a user and the teammate's are not held to it.
+      for (const body of [
+        { user_id: user.user_id },
+        { team_id: other.team_id, user_id: user.user_id },
+        { team_id: team.team_id },
+      ]) {
+        expect((await g.chat((await newKey(body)).key)).status, JSON.stringify(body)).toBe(200);
+      }
+      const mate = await newKey({ team_id: team.team_id, user_id: teammate.user_id });
+      expect((await g.chat(mate.key)).status).toBe(200);
+      const info = await g.ok<{ team_memberships: Membership[] }>(`/team/info?team_id=${team.team_id}`);
+      expect(info.team_memberships.map((m) => m.user_id).sort()).toEqual(
+        [user.user_id, teammate.user_id].sort(),
+      );
+      await expect
+        .poll(async () => (await membershipsOf(user.user_id, team.team_id))[0]?.spend, {
+          timeout: 2_000,
+          interval: 20,
+        })
+        .toBeCloseTo(CALL_COST, 12);
+    });
+
+    it('gives a budget to a user created into a team with /user/new teams', async () => {
+      const team = await newTeam();
+      const user = await newUser({ teams: [{ team_id: team.team_id, max_budget_in_team: 0.5 }] });
+      const [membership] = await membershipsOf(user.user_id, team.team_id);
+      expect(membership).toMatchObject({ spend: 0, litellm_budget_table: { max_budget: 0.5 } });
+    });
+
+    it('changes and removes the budget with /team/member_update, keeping the spend while it exists', async () => {
+      const team = await newTeam();
+      const user = await newUser({ team_id: team.team_id });
+      await g.ok('/team/member_update', {
+        team_id: team.team_id,
+        user_id: user.user_id,
+        max_budget_in_team: 0.0000001,
+      });
+      expect((await g.chat(user.key)).status).toBe(200);
+      expect((await errorOf(await g.chat(user.key))).status).toBe(400);
+      const raised = await g.ok<Record<string, unknown>>('/team/member_update', {
+        team_id: team.team_id,
+        user_id: user.user_id,
+        max_budget_in_team: 1,
+        budget_duration: '30d',
+      });
+      expect(raised).toMatchObject({ team_id: team.team_id, user_id: user.user_id, max_budget_in_team: 1 });
+      expect((await g.chat(user.key)).status).toBe(200);
+      const [kept] = await membershipsOf(user.user_id, team.team_id);
+      expect(kept?.spend).toBeGreaterThan(0);
+      expect(kept?.litellm_budget_table).toMatchObject({ max_budget: 1, budget_duration: '30d' });
+      expect(kept?.litellm_budget_table.budget_reset_at).not.toBeNull();
+      // A role change alone leaves the budget as it is (merge-patch, as LiteLLM's).
+      await g.ok('/team/member_update', { team_id: team.team_id, user_id: user.user_id, role: 'admin' });
+      expect((await membershipsOf(user.user_id, team.team_id))[0]?.litellm_budget_table.max_budget).toBe(1);
+      const info = await g.ok<{ team_info: Team }>(`/team/info?team_id=${team.team_id}`);
+      expect(info.team_info.members_with_roles.find((m) => m.user_id === user.user_id)?.role).toBe('admin');
+      await g.ok('/team/member_update', {
+        team_id: team.team_id,
+        user_id: user.user_id,
+        max_budget_in_team: 0.0000001,
+      });
+      expect((await errorOf(await g.chat(user.key))).status).toBe(400);
+      const removed = await g.ok('/team/member_update', {
+        team_id: team.team_id,
+        user_email: null,
+        user_id: user.user_id,
+        max_budget_in_team: null,
+      });
+      expect(removed).toMatchObject({ max_budget_in_team: null });
+      expect(await membershipsOf(user.user_id, team.team_id)).toEqual([]);
+      expect((await g.chat(user.key)).status).toBe(200);
+    });
+
+    it('deletes the budget with the membership: /team/member_delete, /team/delete, /user/delete', async () => {
+      const team = await newTeam();
+      const user = await newUser({ team_id: team.team_id });
+      const spend = async () => {
+        await g.ok('/team/member_update', {
+          team_id: team.team_id,
+          user_id: user.user_id,
+          max_budget_in_team: 0.0000001,
+        });
+        expect((await g.chat(user.key)).status).toBe(200);
+        expect((await errorOf(await g.chat(user.key))).status).toBe(400);
+      };
+      await spend();
+      await g.ok('/team/member_delete', { team_id: team.team_id, user_id: user.user_id });
+      expect((await g.chat(user.key)).status).toBe(200);
+      // Added again with a budget, the member starts from nothing: the old account and its spend are gone.
+      await g.ok('/team/member_add', {
+        team_id: team.team_id,
+        member: { role: 'user', user_id: user.user_id },
+        max_budget_in_team: 1,
+      });
+      expect((await membershipsOf(user.user_id, team.team_id))[0]).toMatchObject({ spend: 0 });
+
+      // The team deleted (its keys with it) and made again under the same id: no budget comes back.
+      const teamId = `t-${randomUUID()}`;
+      const member = await newUser();
+      await newTeam({ team_id: teamId, members_with_roles: [{ role: 'user', user_id: member.user_id }] });
+      await g.ok('/team/member_update', {
+        team_id: teamId,
+        user_id: member.user_id,
+        max_budget_in_team: 0.0000001,
+      });
+      const first = await newKey({ team_id: teamId, user_id: member.user_id });
+      expect((await g.chat(first.key)).status).toBe(200);
+      await g.ok('/team/delete', { team_ids: [teamId] });
+      await newTeam({ team_id: teamId, members_with_roles: [{ role: 'user', user_id: member.user_id }] });
+      expect(
+        (await g.ok<{ team_memberships: unknown[] }>(`/team/info?team_id=${teamId}`)).team_memberships,
+      ).toEqual([]);
+      const again = await newKey({ team_id: teamId, user_id: member.user_id });
+      expect((await g.chat(again.key)).status).toBe(200);
+      expect((await g.chat(again.key)).status).toBe(200);
+
+      // The user deleted: its budgets in teams go with it.
+      await g.ok('/team/member_update', { team_id: teamId, user_id: member.user_id, max_budget_in_team: 2 });
+      expect(
+        (await g.ok<{ team_memberships: unknown[] }>(`/team/info?team_id=${teamId}`)).team_memberships,
+      ).toHaveLength(1);
+      await g.ok('/user/delete', { user_ids: [member.user_id] });
+      expect(
+        (await g.ok<{ team_memberships: unknown[] }>(`/team/info?team_id=${teamId}`)).team_memberships,
+      ).toEqual([]);
+    });
+
+    it.runIf(backend === 'redis')(
+      'serves a key on a replica that has not heard yet that its member budget was removed',
+      async () => {
+        const namespace = `admin-${randomUUID()}`;
+        const a = startAdminApp('redis', fakeBase, inject('redisUrl'), { namespace });
+        // A replica that polls for changes only once a minute: its copy of the key stays stale.
+        const b = startAdminApp('redis', fakeBase, inject('redisUrl'), { namespace, pollMs: 60_000 });
+        try {
+          const team = await a.ok<Team>('/team/new', {});
+          const user = await a.ok<{ key: string; user_id: string }>('/user/new', {
+            user_id: `u-${randomUUID()}`,
+            team_id: team.team_id,
+          });
+          await a.ok('/team/member_update', {
+            team_id: team.team_id,
+            user_id: user.user_id,
+            max_budget_in_team: 5,
+          });
+          expect((await b.chat(user.key)).status).toBe(200);
+          await a.ok('/team/member_update', {
+            team_id: team.team_id,
+            user_id: user.user_id,
+            max_budget_in_team: null,
+          });
+          expect((await b.chat(user.key)).status).toBe(200);
+        } finally {
+          await Promise.all([a.close(), b.close()]);
+        }
+      },
+    );
+  });
+
+  describe('member budgets: bad input writes nothing', () => {
+    it('refuses a negative budget, naming the field, and adds no member', async () => {
+      const team = await newTeam();
+      const user = await newUser();
+      const add = await errorOf(
+        await g.call('/team/member_add', {
+          team_id: team.team_id,
+          member: { role: 'user', user_id: user.user_id },
+          max_budget_in_team: -1,
+        }),
+      );
+      expect(add).toMatchObject({ status: 400, code: '400', param: 'max_budget_in_team' });
+      const info = await g.ok<{ team_info: Team; team_memberships: unknown[] }>(
+        `/team/info?team_id=${team.team_id}`,
+      );
+      expect(info.team_info.members_with_roles.some((m) => m.user_id === user.user_id)).toBe(false);
+      expect(info.team_memberships).toEqual([]);
+      await g.ok('/team/member_add', {
+        team_id: team.team_id,
+        member: { role: 'user', user_id: user.user_id },
+      });
+      for (const [body, param] of [
+        [{ max_budget_in_team: -1 }, 'max_budget_in_team'],
+        [{ max_budget_in_team: 'a lot' }, 'max_budget_in_team'],
+        [{ max_budget_in_team: 1, budget_duration: '1y' }, 'budget_duration'],
+        [{ budget_duration: '30d' }, 'budget_duration'],
+        [{ max_budget_in_team: 1, tpm_limit: 10 }, 'tpm_limit'],
+        [{ max_budget_in_team: 1, surprise: 1 }, 'surprise'],
+      ] as const) {
+        const error = await errorOf(
+          await g.call('/team/member_update', { team_id: team.team_id, user_id: user.user_id, ...body }),
+        );
+        expect(error, JSON.stringify(body)).toMatchObject({ status: 400, code: '400', param });
+      }
+      expect(await membershipsOf(user.user_id, team.team_id)).toEqual([]);
+    });
+
+    it("answers LiteLLM's 400s for an unknown team, a non-member and a user that does not exist", async () => {
+      const team = await newTeam();
+      const user = await newUser();
+      expect(
+        await errorOf(
+          await g.call('/team/member_update', {
+            team_id: 'nope',
+            user_id: user.user_id,
+            max_budget_in_team: 1,
+          }),
+        ),
+      ).toMatchObject({ status: 400, param: 'team_id', message: 'Team id=nope does not exist in db' });
+      const outsider = await errorOf(
+        await g.call('/team/member_update', {
+          team_id: team.team_id,
+          user_id: user.user_id,
+          max_budget_in_team: 1,
+        }),
+      );
+      expect(outsider).toMatchObject({ status: 400, param: 'user_id' });
+      expect(outsider['message']).toContain("User id doesn't exist in team table");
+      expect(
+        await errorOf(await g.call('/team/member_update', { team_id: team.team_id, max_budget_in_team: 1 })),
+      ).toMatchObject({ status: 400, param: 'user_id' });
+      // A budget is kept for a user: a member that is no user cannot have one, and is not added either.
+      const ghost = `ghost-${randomUUID()}`;
+      const missing = await errorOf(
+        await g.call('/team/member_add', {
+          team_id: team.team_id,
+          member: [
+            { role: 'user', user_id: user.user_id },
+            { role: 'user', user_id: ghost },
+          ],
+          max_budget_in_team: 1,
+        }),
+      );
+      expect(missing).toMatchObject({ status: 400, param: 'member.user_id' });
+      expect(missing['message']).toContain(`User=${ghost} does not exist`);
+      const info = await g.ok<{ team_info: Team; team_memberships: unknown[] }>(
+        `/team/info?team_id=${team.team_id}`,
+      );
+      expect(info.team_info.members_with_roles.map((m) => m.user_id)).not.toContain(user.user_id);
+      expect(info.team_memberships).toEqual([]);
+      expect(
+        await errorOf(
+          await g.call('/team/member_add', {
+            team_id: 'nope',
+            member: { role: 'user', user_id: user.user_id },
+            max_budget_in_team: 1,
+          }),
+        ),
+      ).toMatchObject({ status: 404, param: 'team_id' });
+    });
+  });
+
   describe('enforcement', () => {
     it('sets a limit and clears it again (test_team_limit_modifications)', async () => {
       const team = await newTeam({ max_budget: null, rpm_limit: null, tpm_limit: null });
@@ -292,6 +619,30 @@ describe.each(['memory', 'redis'] as const)('teams (%s)', (backend) => {
       expect(String(denied['message'])).toContain('eam not allowed to access model');
       const listed = await g.ok<{ data: Array<{ id: string }> }>('/v1/models', undefined, key.key);
       expect(listed.data.map((m) => m.id)).toEqual(['gpt-4o']);
+    });
+
+    it("serves a team's keys its model_aliases (test_team_alias), a key's own aliases over them", async () => {
+      const team = await newTeam({ model_aliases: { 'cheap-model': 'gpt-4o', vectors: 'embed' } });
+      const key = await newKey({ team_id: team.team_id, models: ['gpt-4o'] });
+      const before = fake.stats().requests;
+      const res = await g.chat(key.key, 'cheap-model');
+      expect(res.status).toBe(200);
+      expect(fake.stats().requests).toBe(before + 1);
+      expect(fake.stats().last.at(-1)?.body).toMatchObject({ model: 'gpt-4o' });
+      // An alias does not widen what the key may use: its target is checked like a model asked for.
+      expect(await errorOf(await g.chat(key.key, 'vectors'))).toMatchObject({
+        status: 403,
+        type: 'key_model_access_denied',
+      });
+      // The key's own aliases win over the team's; other keys have none.
+      const own = await newKey({ team_id: team.team_id, aliases: { 'cheap-model': 'nowhere' } });
+      expect(await errorOf(await g.chat(own.key, 'cheap-model'))).toMatchObject({ status: 400 });
+      const outsider = await newKey();
+      expect(await errorOf(await g.chat(outsider.key, 'cheap-model'))).toMatchObject({ status: 400 });
+      // A bad shape is refused, naming the entry.
+      expect(
+        await errorOf(await g.call('/team/new', { team_alias: 'x', model_aliases: { a: 1 } })),
+      ).toMatchObject({ status: 400, param: 'model_aliases.a' });
     });
 
     it('refuses the keys of a blocked team at once, and serves them again when unblocked', async () => {

@@ -89,11 +89,11 @@ describe('waiting for room', () => {
 
   it('serves a higher priority first, whenever it arrived', async () => {
     fake.reset();
-    const { app } = gateway(5);
+    const { app, deps } = gateway(5);
     const busy = [chat(app, 'busy-1'), chat(app, 'busy-2')];
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => fake.stats().inFlight, { timeout: 5_000, interval: 5 }).toBe(2);
     const low = chat(app, 'low', { priority: 9 });
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => deps.queue?.size(), { timeout: 5_000, interval: 5 }).toBe(1);
     const high = chat(app, 'high', { priority: 0 });
     await Promise.all([...busy, low, high]);
     const order = fake
@@ -107,7 +107,7 @@ describe('waiting for room', () => {
     fake.reset();
     const { app, deps } = gateway(30);
     const busy = [chat(app, 'hold-1'), chat(app, 'hold-2')];
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => fake.stats().inFlight, { timeout: 5_000, interval: 5 }).toBe(2);
     const aborts = Array.from({ length: 1000 }, () => new AbortController());
     const waiting = aborts.map((a, i) => chat(app, `gone-${i}`, {}, a.signal).catch(() => undefined));
     await expect.poll(() => deps.queue?.size(), { timeout: 5_000 }).toBe(1000);
@@ -116,6 +116,47 @@ describe('waiting for room', () => {
     await expect.poll(() => deps.queue?.size(), { timeout: 5_000 }).toBe(0);
     await Promise.all(busy);
     expect(fake.stats().requests).toBe(2);
+  });
+
+  it('waits for a smoothing slice to open: all served, never more than the slice holds', async () => {
+    const config = parseConfig(
+      'smooth.yaml',
+      `
+model_list:
+  - model_name: smooth
+    litellm_params: { model: openai/smooth, api_base: "${url}/v1", rpm: 120 }
+    model_info: { smoothing: { slice_seconds: 1 } }
+fleetgate_settings:
+  queue_wait_seconds: 10
+`,
+      {},
+    );
+    // 120 a minute is 2 a second: 6 at once take three slices.
+    const { app } = createGatewayApp({
+      config,
+      logger: createLogger('silent'),
+      store: createMemoryStore(),
+      replicaId: 's',
+    });
+    const sent: number[] = [];
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        Promise.resolve(
+          app.request('/v1/chat/completions', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'smooth', messages: [{ role: 'user', content: `s${i}` }] }),
+          }),
+        ).then((r) => {
+          sent.push(performance.now());
+          return r.status;
+        }),
+      ),
+    );
+    expect(statuses).toEqual(Array(6).fill(200));
+    // Admissions of the 1st and 3rd are at least a slice apart; answers follow them 200 ms later (± timer jitter).
+    sent.sort((a, b) => a - b);
+    for (let i = 2; i < sent.length; i++) expect(sent[i]! - sent[i - 2]!).toBeGreaterThanOrEqual(900);
   });
 
   it('refuses at once past the replica cap', async () => {

@@ -29,11 +29,15 @@ export const metadata = nullable(z.record(z.string(), z.unknown(), { error: 'mus
 const limits = z.record(z.string(), count, { error: 'must map model names to whole numbers' });
 
 /**
- * LiteLLM's key fields that Fleetgate stores and shows but does not act on, so LiteLLM's clients
- * (its CLI sends `aliases`, `config`, `budget_id`) keep working. Anything else is refused by name.
+ * LiteLLM's key fields that Fleetgate stores (in the document's `extra`) and shows, so LiteLLM's
+ * clients (its CLI sends `aliases`, `config`, `budget_id`) keep working; of these only `aliases` is
+ * acted on (the key may ask for a model by its alias). Anything else is refused by name.
  */
 const INERT = {
-  aliases: z.unknown().optional(),
+  aliases: z
+    .record(z.string(), z.string(), { error: 'must map aliases to model names' })
+    .nullable()
+    .optional(),
   config: z.unknown().optional(),
   permissions: z.unknown().optional(),
   tags: z.unknown().optional(),

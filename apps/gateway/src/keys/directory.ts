@@ -9,10 +9,17 @@ export interface Directory {
   readonly keys: AccountStore;
   readonly teams: AccountStore;
   readonly users: AccountStore;
+  /** Team member budgets (LiteLLM's `max_budget_in_team`): one account per (team, user) that has one. */
+  readonly members: AccountStore;
 }
 
 export function createDirectory(accounts: AccountStore): Directory {
-  return { keys: accounts, teams: accounts.collection('teams'), users: accounts.collection('users') };
+  return {
+    keys: accounts,
+    teams: accounts.collection('teams'),
+    users: accounts.collection('users'),
+    members: accounts.collection('members'),
+  };
 }
 
 /**
@@ -21,3 +28,14 @@ export function createDirectory(accounts: AccountStore): Directory {
  */
 export const teamAccountId = (teamId: string) => `team:${teamId}`;
 export const userAccountId = (userId: string) => `user:${userId}`;
+
+/**
+ * The account of a user's budget inside a team. Both ids are URI-encoded so that neither holds a
+ * ':' — team "a:b" with user "c" and team "a" with user "b:c" get different ids — and the prefix
+ * keeps it apart from keys (hex), teams and users. It names a Redis key, never a window.
+ */
+export const memberAccountId = (teamId: string, userId: string) =>
+  `member:${encodeURIComponent(teamId)}:${encodeURIComponent(userId)}`;
+
+/** Whether an id among a team's or a user's members is a member budget rather than a key. */
+export const isMemberAccount = (id: string) => id.startsWith('member:');

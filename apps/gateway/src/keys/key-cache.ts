@@ -1,7 +1,7 @@
 import type { AccountStore, StoredAccount, Subject } from '@fleetgate/ratelimit';
 import { type TeamDoc, teamDocOf } from '../teams/team-doc.js';
 import { type UserDoc, userDocOf } from '../users/user-doc.js';
-import { teamAccountId, userAccountId } from './directory.js';
+import { memberAccountId, teamAccountId, userAccountId } from './directory.js';
 import { docOf, type KeyDoc } from './key-doc.js';
 import { type ModelAccess, modelAccess } from './model-access.js';
 
@@ -40,8 +40,18 @@ export interface CachedKey {
   readonly team: CachedOwner<TeamDoc> | undefined;
   /** Its user, when it names one that exists. */
   readonly user: CachedOwner<UserDoc> | undefined;
+  /**
+   * The account of its user's budget inside its team (`member:…`), when the key names both and that
+   * membership has a budget: admission checks and charges it like the team's and the user's.
+   */
+  readonly memberAccountId: string | undefined;
   /** The first limit of 0 among the key's, its team's and its user's. */
   readonly zeroLimit: ZeroLimit | undefined;
+  /**
+   * Model names the key may ask for in place of a model (LiteLLM's key `aliases` over its team's
+   * `model_aliases`): alias → model. Undefined when there are none.
+   */
+  readonly aliases: ReadonlyMap<string, string> | undefined;
 }
 
 /**
@@ -64,11 +74,14 @@ export function createKeyCache(accounts: AccountStore) {
       const account = await accounts.get(hash);
       if (!account) return undefined;
       const doc = docOf(account);
-      const [teamAccount, userAccount] = await Promise.all([
+      const [teamAccount, userAccount, memberAccount] = await Promise.all([
         doc.team_id === null ? undefined : accounts.get(teamAccountId(doc.team_id)),
         doc.user_id === null ? undefined : accounts.get(userAccountId(doc.user_id)),
+        doc.team_id === null || doc.user_id === null
+          ? undefined
+          : accounts.get(memberAccountId(doc.team_id, doc.user_id)),
       ]);
-      const entry = cachedKey(hash, account, doc, teamAccount, userAccount);
+      const entry = cachedKey(hash, account, doc, teamAccount, userAccount, memberAccount?.id);
       if (entries.size >= 100_000) entries.clear();
       entries.set(hash, entry);
       return entry;
@@ -87,6 +100,7 @@ function cachedKey(
   doc: KeyDoc,
   teamAccount: StoredAccount | undefined,
   userAccount: StoredAccount | undefined,
+  memberAccountId: string | undefined,
 ): CachedKey {
   // A team that does not exist (a key issued before teams were, naming one) limits nothing, as in LiteLLM.
   const team = teamAccount && owner(teamAccount, teamDocOf(teamAccount), 't');
@@ -103,11 +117,27 @@ function cachedKey(
     groupGates: new Map(),
     team,
     user,
+    memberAccountId,
     zeroLimit:
       zeroIn('api_key', hash, doc) ??
       (team && zeroIn('team', team.doc.team_id, team.doc)) ??
       (user && zeroIn('user', user.doc.user_id, user.doc)),
+    aliases: aliasesOf(team?.doc.extra?.['model_aliases'], doc.extra?.['aliases']),
   };
+}
+
+/** A team's `model_aliases` with the key's own `aliases` over them; undefined when both are empty. */
+function aliasesOf(...maps: unknown[]): ReadonlyMap<string, string> | undefined {
+  let out: Map<string, string> | undefined;
+  for (const m of maps) {
+    if (!m || typeof m !== 'object') continue;
+    for (const [alias, model] of Object.entries(m)) {
+      if (typeof model !== 'string') continue;
+      out ??= new Map();
+      out.set(alias, model);
+    }
+  }
+  return out;
 }
 
 function owner<Doc extends TeamDoc | UserDoc>(

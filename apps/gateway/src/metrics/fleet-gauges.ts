@@ -18,6 +18,13 @@ export interface TeamBudget {
   readonly maxBudget: number;
 }
 
+/** A budgeted user, as its record says right now (spend is fleet-wide: every key of the user's). */
+export interface UserBudget {
+  readonly id: string;
+  readonly spend: number;
+  readonly maxBudget: number;
+}
+
 /** A budgeted virtual key, as its record says right now (spend is fleet-wide). */
 export interface KeyBudget {
   readonly hash: string;
@@ -39,6 +46,7 @@ export function createFleetGauges(registry: Registry) {
   let fleet: () => FleetReading = () => ({ mode: 'shared', store: 'redis', replicas: 1 });
   let budgets: () => Promise<readonly KeyBudget[]> = () => Promise.resolve([]);
   let teamBudgets: () => Promise<readonly TeamBudget[]> = () => Promise.resolve([]);
+  let userBudgets: () => Promise<readonly UserBudget[]> = () => Promise.resolve([]);
 
   new Gauge({
     name: 'fleetgate_fleet_state_local',
@@ -142,6 +150,31 @@ export function createFleetGauges(registry: Registry) {
     },
   });
 
+  const userMax = new Gauge({
+    name: 'litellm_user_max_budget_metric',
+    help: 'Max budget (USD) of a user whose keys this replica served; only users with a budget',
+    labelNames: ['user'],
+    aggregator: 'max',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'litellm_remaining_user_budget_metric',
+    help: 'Budget (USD) a user whose keys this replica served has left, fleet-wide, read from the user record at scrape time',
+    labelNames: ['user'],
+    aggregator: 'min',
+    registers: [registry],
+    async collect() {
+      const read = await userBudgets().catch(() => undefined);
+      if (!read) return;
+      this.reset();
+      userMax.reset();
+      for (const u of read) {
+        this.set({ user: u.id }, Math.max(0, u.maxBudget - u.spend));
+        userMax.set({ user: u.id }, u.maxBudget);
+      }
+    },
+  });
+
   return {
     /** The deployments' limits, once at startup (they change only with the config). */
     declareDeployments(deployments: readonly Deployment[]) {
@@ -167,6 +200,10 @@ export function createFleetGauges(registry: Registry) {
     /** Where team budgets are read from, at scrape time. */
     watchTeamBudgets(read: () => Promise<readonly TeamBudget[]>) {
       teamBudgets = read;
+    },
+    /** Where user budgets are read from, at scrape time. */
+    watchUserBudgets(read: () => Promise<readonly UserBudget[]>) {
+      userBudgets = read;
     },
   };
 }

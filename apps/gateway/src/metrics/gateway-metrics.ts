@@ -35,6 +35,10 @@ export function createMetrics() {
   // Process metrics (CPU, heap, event-loop lag, open handles): what tells a slow replica apart.
   collectDefaultMetrics({ register: registry });
   const {
+    keyModelRequests,
+    keyModelTokens,
+    fallbacksOk,
+    fallbacksFailed,
     proxyRequests,
     proxyFailures,
     totalLatency,
@@ -92,6 +96,10 @@ export function createMetrics() {
   const servedKeys = new Map<string, string | undefined>();
   /** Teams of those keys (id → alias), whose budgets are read at scrape time. */
   const servedTeams = new Map<string, string | undefined>();
+  /** Per (key, model): its per-model window series, once it had one. */
+  const keyModelSeries = new Map<string, { requests: Series | undefined; tokens: Series | undefined }>();
+  /** Users of those keys, whose budgets are read at scrape time. */
+  const servedUsers = new Set<string>();
 
   /** Label values of a deployment, built once per deployment. */
   const deploymentValues = new Map<string, string[]>();
@@ -182,6 +190,52 @@ export function createMetrics() {
         h.state.value = 1;
       }
     },
+    /**
+     * A fallback group was tried after the requested group failed with `status` (`exceptionClass`:
+     * LiteLLM's name for that failure); `ok` when it answered.
+     */
+    fallback(
+      r: RequestRecord,
+      requested: string,
+      fallbackModel: string,
+      status: number | undefined,
+      exceptionClass: string | undefined,
+      ok: boolean,
+    ) {
+      const labels = [
+        requested,
+        fallbackModel,
+        ...ofKey(r),
+        status === undefined ? NONE : String(status),
+        exceptionClass ?? NONE,
+      ];
+      (ok ? fallbacksOk : fallbacksFailed).inc(labels);
+    },
+    /**
+     * What a key's per-model window (`model_rpm_limit` / `model_tpm_limit`) had left after an
+     * admission (undefined for a unit it does not limit: no series).
+     */
+    keyModelRemaining(
+      r: RequestRecord,
+      model: string,
+      requests: number | undefined,
+      tokens: number | undefined,
+    ) {
+      if (r.keyHash === undefined) return;
+      const k = `${r.keyHash}\u001f${model}`;
+      let s = keyModelSeries.get(k);
+      if (!s) {
+        if (keyModelSeries.size >= MAX_SERVED_KEYS) return;
+        const labels = [r.keyHash, r.keyAlias ?? NONE, model];
+        s = {
+          requests: requests === undefined ? undefined : keyModelRequests.series(labels),
+          tokens: tokens === undefined ? undefined : keyModelTokens.series(labels),
+        };
+        keyModelSeries.set(k, s);
+      }
+      if (s.requests && requests !== undefined) s.requests.value = requests;
+      if (s.tokens && tokens !== undefined) s.tokens.value = tokens;
+    },
     /** A deployment was cooled down for `ms`; listeners (the fleet page's notes) hear why. */
     cooledDown(d: Deployment, status: number | undefined, ms?: number) {
       const dv = ofDeployment(d);
@@ -225,7 +279,10 @@ export function createMetrics() {
     servedKeys: servedKeys as ReadonlyMap<string, string | undefined>,
     /** Teams of the keys this replica has served (id → alias). */
     servedTeams: servedTeams as ReadonlyMap<string, string | undefined>,
+    /** Users of the keys this replica has served. */
+    servedUsers: servedUsers as ReadonlySet<string>,
     watchTeamBudgets: fleetGauges.watchTeamBudgets,
+    watchUserBudgets: fleetGauges.watchUserBudgets,
     declareDeployments: fleetGauges.declareDeployments,
     watchBudgets: fleetGauges.watchBudgets,
     admission(
@@ -250,6 +307,8 @@ export function createMetrics() {
         servedKeys.set(r.keyHash, r.keyAlias);
       if (r.teamId !== undefined && !servedTeams.has(r.teamId) && servedTeams.size < MAX_SERVED_KEYS)
         servedTeams.set(r.teamId, r.teamAlias);
+      if (r.userId !== undefined && !servedUsers.has(r.userId) && servedUsers.size < MAX_SERVED_KEYS)
+        servedUsers.add(r.userId);
       if (r.status === 200 && d) {
         // The common case: one cached bundle of series, no label work at all.
         const h = hot(r, d);

@@ -1,7 +1,7 @@
 import type { AccountStore } from '@fleetgate/ratelimit';
-import { teamAccountId } from '../keys/directory.js';
+import { teamAccountId, userAccountId } from '../keys/directory.js';
 import { teamDocOf } from '../teams/team-doc.js';
-import type { KeyBudget, TeamBudget } from './fleet-gauges.js';
+import type { KeyBudget, TeamBudget, UserBudget } from './fleet-gauges.js';
 
 /**
  * The budgets of the keys this replica served, read from their records (fleet-wide spend) when
@@ -42,6 +42,21 @@ export async function readTeamBudgets(
       spend: r.spend,
       maxBudget: r.maxBudget,
     });
+  });
+  return out;
+}
+
+/** The budgets of the users of the keys this replica served, read from the user records. */
+export async function readUserBudgets(
+  users: AccountStore,
+  served: ReadonlySet<string>,
+): Promise<UserBudget[]> {
+  const ids = [...served];
+  const records = await Promise.all(ids.map((id) => users.get(userAccountId(id))));
+  const out: UserBudget[] = [];
+  records.forEach((r, i) => {
+    if (r?.maxBudget === undefined) return;
+    out.push({ id: ids[i]!, spend: r.spend, maxBudget: r.maxBudget });
   });
   return out;
 }

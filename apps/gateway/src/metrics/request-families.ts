@@ -132,7 +132,37 @@ export function createRequestFamilies(registry: Registry) {
     registry,
     'sum',
   );
+  const fallbackLabels = ['requested_model', 'fallback_model', ...KEY, 'exception_status', 'exception_class'];
+  const fallbacksOk = counter(
+    'litellm_deployment_successful_fallbacks_total',
+    'Requests a fallback model group answered after the requested group failed (one per fallback tried)',
+    fallbackLabels,
+  );
+  const fallbacksFailed = counter(
+    'litellm_deployment_failed_fallbacks_total',
+    'Fallback model groups tried that failed too',
+    fallbackLabels,
+  );
+  const keyModelLabels = ['hashed_api_key', 'api_key_alias', 'model'];
+  const keyModelRequests = new FastGauge(
+    'litellm_remaining_api_key_requests_for_model',
+    "Requests left in a virtual key's per-model window (model_rpm_limit) after its last admission on this replica, fleet-wide",
+    keyModelLabels,
+    registry,
+    'min',
+  );
+  const keyModelTokens = new FastGauge(
+    'litellm_remaining_api_key_tokens_for_model',
+    "Tokens left in a virtual key's per-model window (model_tpm_limit) after its last admission on this replica, fleet-wide",
+    keyModelLabels,
+    registry,
+    'min',
+  );
   return {
+    keyModelRequests,
+    keyModelTokens,
+    fallbacksOk,
+    fallbacksFailed,
     proxyRequests,
     proxyFailures,
     totalLatency,

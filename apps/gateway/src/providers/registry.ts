@@ -1,9 +1,11 @@
 import type { AdapterContext } from './adapter-context.js';
 import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
 import { createBedrockAdapter } from './bedrock/bedrock-adapter.js';
+import { withCompletionsViaChat } from './common/completions-via-chat.js';
 import { createGeminiAdapter, createVertexAdapter } from './gemini/google-adapter.js';
 import { createAzureAdapter, createAzureAiAdapter } from './openai/azure.js';
 import { createOpenAiCompatibleAdapter } from './openai/openai-compatible.js';
+import { createTextCompletionAdapter } from './openai/text-completion.js';
 import type { ProviderAdapter } from './types.js';
 
 /** Builds the adapter of one deployment; throws AdapterConfigError naming the key at fault. */
@@ -16,7 +18,6 @@ export type AdapterFactory = (ctx: AdapterContext) => ProviderAdapter;
 const OPENAI_COMPATIBLE: Readonly<Record<string, string | undefined>> = {
   openai: 'https://api.openai.com/v1',
   aiohttp_openai: 'https://api.openai.com/v1',
-  'text-completion-openai': 'https://api.openai.com/v1',
   custom_openai: undefined,
   openai_like: undefined,
   openai_compatible: undefined,
@@ -43,6 +44,7 @@ const TRANSLATED: Readonly<Record<string, AdapterFactory>> = {
   vertex_ai_beta: createVertexAdapter,
   gemini: createGeminiAdapter,
   bedrock: createBedrockAdapter,
+  'text-completion-openai': (ctx) => createTextCompletionAdapter(ctx, 'https://api.openai.com/v1'),
 };
 
 /** Providers LiteLLM knows that need a translator Fleetgate does not have yet. */
@@ -102,7 +104,14 @@ export function lookupProvider(provider: string): ProviderLookup {
     };
   }
   const factory = TRANSLATED[provider];
-  if (factory) return { ok: true, provider, needsApiBase: false, factory };
+  // A provider that only chats answers /completions through chat, as LiteLLM's text_completion does.
+  if (factory)
+    return {
+      ok: true,
+      provider,
+      needsApiBase: false,
+      factory: (ctx) => withCompletionsViaChat(factory(ctx)),
+    };
   if (NOT_YET.has(provider)) {
     return {
       ok: false,

@@ -166,7 +166,7 @@ export async function attempt(
  */
 function worthAnother(deps: ProxyDeps, deployment: Deployment, failure: AttemptFailure): boolean {
   if (isRetryable(failure)) return true;
-  return failure.status === 401 && (deps.config.groups.get(deployment.modelGroup)?.length ?? 1) > 1;
+  return failure.status === 401 && (deps.router.group(deployment.modelGroup)?.deployments.length ?? 1) > 1;
 }
 
 /** The upstream call's timeout: the request's own, else the deployment's (its stream timeout for streams). */

@@ -1,18 +1,19 @@
-import type { Admission, SubjectState } from '@fleetgate/ratelimit';
+import type { Admission, LatencySample, SubjectState } from '@fleetgate/ratelimit';
 import {
   type AttemptFailure,
   errorClass,
   fillPattern,
-  orderByCost,
   policyCount,
   retryDelayMs,
-  shuffleByWeight,
+  routeOrder,
+  samplesLatency,
 } from '@fleetgate/routing';
 import type { Deployment } from '../config/deployments.js';
 import { ERROR_CODE_HEADER, GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
 import { waitUnlessGone } from '../http/client-gone.js';
 import type { RequestControls } from '../http/request-controls.js';
+import type { Usage } from '../providers/types.js';
 import { noDeployment, unknownAdmission } from './admission-errors.js';
 import type { Waiter } from './admission-queue.js';
 import {
@@ -26,11 +27,21 @@ import {
 import type { ProxyDeps } from './context.js';
 import type { TokenEstimate } from './estimate.js';
 import { finishRequest } from './finish.js';
-import { actualCost, addKeyHeaders, charges, estimatedCost, type KeyUse, tightest } from './key-policy.js';
+import {
+  actualCost,
+  addKeyHeaders,
+  charges,
+  estimatedCost,
+  isMemberBudget,
+  type KeyUse,
+  tightest,
+  withoutMemberBudget,
+} from './key-policy.js';
 import { keyRefusal } from './key-refusal.js';
 import { mockAttempt } from './mock-attempt.js';
 import type { Route } from './model-router.js';
 import { addRateLimitHeaders } from './rate-headers.js';
+import type { RequestRecord } from './request-record.js';
 import { settleAttempt } from './settle.js';
 
 /** The per-request state the attempts of every group share. */
@@ -81,10 +92,11 @@ export async function tryGroup(
   flight: Flight,
   route: Route,
   fallbackDepth: number,
-  use: KeyUse | undefined,
+  keyUse: KeyUse | undefined,
   contextNext: boolean,
 ): Promise<GroupResult> {
   const { deps, record, controls } = flight;
+  let use = keyUse;
   const group = route.group;
   record.modelGroup = group.name;
   const numRetries = controls.numRetries ?? group.numRetries;
@@ -112,12 +124,8 @@ export async function tryGroup(
         continue;
       }
       const pool = excluded.size > 0 ? deployments.filter((d) => !excluded.has(d.id)) : deployments;
-      const ordered =
-        pool.length === 1
-          ? pool
-          : deps.config.routing.strategy.name === 'cost-based-routing'
-            ? orderByCost(pool, deps.random)
-            : shuffleByWeight(pool, deps.random);
+      // The strategy's order; a stateful strategy's ranking is done by the store in the admission itself.
+      const { ordered, pick } = routeOrder(deps.config.routing.strategy, pool, deps.random, flight.stream);
       const admission = await deps.store.admit({
         candidates: ordered.map((d) => deps.router.subject(d)),
         gates: use?.gates,
@@ -127,6 +135,7 @@ export async function tryGroup(
         holdMs: holdMs(flight, ordered),
         // The key, its team and its user: checked and charged in this same call.
         accounts: use ? charges(use, estimatedCost(group, flight.tokens)) : undefined,
+        pick,
       });
       if (!admission.admitted && admission.reason === 'unknown') {
         // Redis did not answer in time: not sent, and not worth a fallback (it asks the same Redis).
@@ -136,6 +145,13 @@ export async function tryGroup(
       if (!admission.admitted) {
         // A key that may not spend is refused outright; a key out of its windows, like a group out of
         // room, is a 429 fallbacks may still avoid.
+        // The key's member budget was removed and this replica's copy has not heard yet: none is what
+        // the fleet says, so the same admission is asked again without it.
+        if (use && admission.reason === 'account_missing' && isMemberBudget(use, admission.accountIndex)) {
+          use = withoutMemberBudget(use);
+          n--;
+          continue;
+        }
         if (use && admission.reason.startsWith('account_')) throw keyRefusal(admission, use);
         deps.metrics.admission(
           group.name,
@@ -208,6 +224,7 @@ async function attemptOn(
   const ticket = admission.ticket;
   let pending: Promise<void> = Promise.resolve();
   let relayed = false;
+  const sentAt = samplesLatency(deps.config.routing.strategy) ? performance.now() : undefined;
   const end: AttemptEnd = (usage, failure, counted, streamed) => {
     // A stream that ended without its usage (the client left, the upstream cut it) is charged for
     // what it streamed: the prompt as estimated, a token per event.
@@ -216,7 +233,9 @@ async function attemptOn(
       (streamed === undefined
         ? undefined
         : { promptTokens: flight.tokens.prompt, completionTokens: streamed });
-    pending = settleAttempt(deps, record, deployment, ticket, used, failure, counted);
+    const sample =
+      sentAt === undefined ? undefined : latencySample(deps, record, sentAt, used, failure, counted);
+    pending = settleAttempt(deps, record, deployment, ticket, used, failure, counted, sample);
     if (!relayed) return;
     // A relayed stream ends after its response was returned: the request ends with it.
     if (failure) record.errorCode = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable';
@@ -245,6 +264,30 @@ async function attemptOn(
   }
   if (answer.body instanceof ReadableStream) relayed = true;
   return { result, response };
+}
+
+/**
+ * latency-based-routing's sample of one attempt, as LiteLLM measures it: the attempt's latency per
+ * output token (the whole latency when it produced none), and for a stream its time to first token.
+ * A timeout counts as its whole wait, so a deployment that stops answering falls behind; other
+ * failures and requests the client left are not samples.
+ */
+function latencySample(
+  deps: ProxyDeps,
+  record: RequestRecord,
+  sentAt: number,
+  usage: Usage | undefined,
+  failure: AttemptFailure | undefined,
+  counted: boolean,
+): LatencySample | undefined {
+  if (!counted || (failure && failure.kind !== 'timeout')) return undefined;
+  const ms = performance.now() - sentAt;
+  const tokens = usage?.completionTokens ?? 0;
+  return {
+    msPerToken: tokens > 0 ? ms / tokens : ms,
+    ttftMs: record.stream ? (record.firstChunkMs ?? (failure ? ms : undefined)) : undefined,
+    alpha: deps.config.routing.strategy.latencyAlpha,
+  };
 }
 
 /**
@@ -327,7 +370,7 @@ function respond(
   use: KeyUse | undefined,
   numRetries: number,
 ): Response {
-  const { record } = flight;
+  const { record, deps } = flight;
   const overheadMs = performance.now() - record.startedAt - record.upstreamMs;
   const headers: Record<string, string> = {
     'content-type': answer.contentType,
@@ -355,6 +398,15 @@ function respond(
     const reserved = admission.ticket.accounts?.[0]?.cost ?? 0;
     const spend = admission.spend === undefined ? undefined : admission.spend - reserved + (cost ?? reserved);
     addKeyHeaders(headers, use, states, spend, cost, deployment.modelGroup);
+    if (use.modelGate >= 0) {
+      const s = states[1 + use.modelGate];
+      deps.metrics.keyModelRemaining(
+        record,
+        deployment.modelGroup,
+        s?.requests?.remaining,
+        s?.tokens?.remaining,
+      );
+    }
   }
   record.status = answer.status;
   record.errorCode = answer.status >= 400 ? (answer.code ?? 'upstream_error') : undefined;

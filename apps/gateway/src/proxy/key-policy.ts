@@ -12,7 +12,8 @@ export type VirtualPrincipal = Extract<Principal, { kind: 'virtual' }>;
 
 /** What a window or an account of a request stands for, in LiteLLM's words (its limiter's descriptors). */
 export interface Scope {
-  readonly scope: 'api_key' | 'model_per_key' | 'team' | 'user';
+  /** `team_member`: a user's budget inside the key's team (value: the user id). */
+  readonly scope: 'api_key' | 'model_per_key' | 'team' | 'user' | 'team_member';
   readonly value: string;
 }
 
@@ -24,7 +25,7 @@ export interface KeyUse {
   readonly gateScopes: readonly Scope[];
   /** Index in `gates` of the key's per-model window, for the x-litellm-key-remaining-* headers. */
   readonly modelGate: number;
-  /** The key's account first, then its team's and its user's. */
+  /** The key's account first, then its team's, its user's and its user's budget in the team. */
   readonly owners: readonly Owner[];
 }
 
@@ -100,7 +101,30 @@ function planFor(key: CachedKey, hash: string, requested: string, group: ModelGr
     add(key.user.gate, { scope: 'user', value });
     owners.push({ scope: 'user', value, accountId: key.user.accountId, enforceBudget: !key.team });
   }
+  if (key.memberAccountId && key.doc.user_id !== null) {
+    // LiteLLM's max_budget_in_team: binds the keys of that team and that user, whatever else they have.
+    owners.push({
+      scope: 'team_member',
+      value: key.doc.user_id,
+      accountId: key.memberAccountId,
+      enforceBudget: true,
+    });
+  }
   return { gates, gateScopes, modelGate, owners };
+}
+
+/**
+ * The same use without its member budget: for an admission refused because that account is gone —
+ * the budget was removed and this replica's copy of the key has not heard yet. No budget is what the
+ * fleet says, so the request is admitted again without it.
+ */
+export function withoutMemberBudget(use: KeyUse): KeyUse {
+  return { ...use, owners: use.owners.filter((o) => o.scope !== 'team_member') };
+}
+
+/** Whether the account at this index of an admission (its `accountIndex`) is the member budget. */
+export function isMemberBudget(use: KeyUse, accountIndex: number | undefined): boolean {
+  return accountIndex !== undefined && use.owners[accountIndex]?.scope === 'team_member';
 }
 
 /** The accounts of one admission, each reserving the request's estimated cost. */

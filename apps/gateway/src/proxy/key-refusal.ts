@@ -15,7 +15,7 @@ const invalidKey = () =>
 export function keyRefusal(admission: Refused, use: KeyUse): GatewayError {
   if (admission.reason.startsWith('account_')) {
     const owner = use.owners[admission.accountIndex ?? 0] ?? use.owners[0]!;
-    return owner.scope === 'api_key' ? keyAccountRefusal(admission) : ownerRefusal(admission, owner);
+    return owner.scope === 'api_key' ? keyAccountRefusal(admission) : ownerRefusal(admission, owner, use);
   }
   const gate = use.gates[admission.gateIndex];
   const scope = use.gateScopes[admission.gateIndex] ?? { scope: 'api_key', value: use.principal.hash };
@@ -72,8 +72,8 @@ function keyAccountRefusal(admission: Refused): GatewayError {
   }
 }
 
-/** A team's or a user's refusal (its key exists and may spend). */
-function ownerRefusal(admission: Refused, owner: Owner): GatewayError {
+/** A team's, a user's or a member budget's refusal (its key exists and may spend). */
+function ownerRefusal(admission: Refused, owner: Owner, use: KeyUse): GatewayError {
   const spend = admission.spend ?? 0;
   const budget = admission.limitValue ?? 0;
   if (owner.scope === 'team') {
@@ -91,6 +91,14 @@ function ownerRefusal(admission: Refused, owner: Owner): GatewayError {
         `Budget has been exceeded! Team=${owner.value} Current cost: ${spend}, Max budget: ${budget}`,
       );
     }
+  }
+  if (owner.scope === 'team_member' && admission.reason === 'account_budget') {
+    // LiteLLM's _check_team_member_budget, word for word.
+    return new GatewayError(
+      400,
+      'budget_exceeded',
+      `Budget has been exceeded! User=${owner.value} in Team=${use.principal.key.doc.team_id} Current cost: ${spend}, Max budget: ${budget}`,
+    );
   }
   if (owner.scope === 'user' && admission.reason === 'account_budget') {
     return new GatewayError(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type FallbackKind, fallbackChain, fallbackKind } from '@fleetgate/routing';
+import { errorClass, type FallbackKind, fallbackChain, fallbackKind } from '@fleetgate/routing';
 import type { Context } from 'hono';
 import { GatewayError } from '../errors.js';
 import type { Principal } from '../http/authenticate.js';
@@ -50,6 +50,7 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
       record.keyAlias = principal.key.doc.key_alias ?? undefined;
       record.teamId = principal.key.team?.doc.team_id;
       record.teamAlias = principal.key.team?.doc.team_alias ?? undefined;
+      record.userId = principal.key.user?.doc.user_id;
     }
     let raw = await readBody(
       c.env?.incoming,
@@ -69,12 +70,14 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
     if (shape.litellmFields) raw = Buffer.from(JSON.stringify(body));
     record.clientModel = shape.model;
     record.stream = shape.stream;
-    const route = deps.router.resolve(shape.model);
-    if (!route) throw unknownModel(shape.model, deps.router.publicNames);
+    // A key (or its team) may name models by its own aliases: the model is the alias's target.
+    const model = (principal.kind === 'virtual' && principal.key.aliases?.get(shape.model)) || shape.model;
+    const route = deps.router.resolve(model);
+    if (!route) throw unknownModel(model, deps.router.publicNames);
     // Metrics label by the group for wildcard routes: a client must not mint label values.
-    record.requestedModel = route.captures ? route.group.name : shape.model;
+    record.requestedModel = route.captures ? route.group.name : model;
     // The key must be allowed the requested model (403 if not); fallbacks it may not use are skipped.
-    const primaryUse = principal.kind === 'virtual' ? keyUse(principal, shape.model, route.group) : undefined;
+    const primaryUse = principal.kind === 'virtual' ? keyUse(principal, model, route.group) : undefined;
     checkClientFallbacks(deps, controls);
     const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
     const flight: Flight = {
@@ -124,6 +127,15 @@ export function createLlmHandler(endpoint: Endpoint, deps: ProxyDeps, client?: C
         }
       }
       const result = await tryGroup(withOverrides(flight, target), r, depth, use, depth < chain.length);
+      const ok = result.kind === 'response';
+      deps.metrics.fallback(
+        record,
+        route.group.name,
+        target.model,
+        failed.failure?.status ?? failed.error?.status,
+        failed.failure ? errorClass(failed.failure) : undefined,
+        ok,
+      );
       if (result.kind === 'response') return result.response;
     }
     if (failed.answer) {

@@ -40,6 +40,8 @@ export interface RequestRecord {
   /** The key's team (id and alias), for metrics labels. */
   teamId: string | undefined;
   teamAlias: string | undefined;
+  /** The key's user (`user_id`), for the user budget gauges. */
+  userId: string | undefined;
   /** Set once the log line and metrics are written. */
   finished: boolean;
 }
@@ -66,6 +68,7 @@ export function newRequestRecord(callId: string, endpoint: RecordRoute, startedA
     keyAlias: undefined,
     teamId: undefined,
     teamAlias: undefined,
+    userId: undefined,
     finished: false,
   };
 }

@@ -1,4 +1,4 @@
-import type { Ticket } from '@fleetgate/ratelimit';
+import type { LatencySample, Ticket } from '@fleetgate/ratelimit';
 import { type AttemptFailure, decideCooldown, isDeploymentFault } from '@fleetgate/routing';
 import type { Deployment } from '../config/deployments.js';
 import type { Usage } from '../providers/types.js';
@@ -7,7 +7,8 @@ import { actualCost } from './key-policy.js';
 import type { RequestRecord } from './request-record.js';
 
 /**
- * Gives back what admission reserved and counts the outcome. A success is settled off the critical
+ * Gives back what admission reserved and counts the outcome (and, for latency-based-routing, the
+ * attempt's latency sample). A success is settled off the critical
  * path (the promise is not awaited). A failure also decides the cooldown, and callers await it before
  * answering, so once a client has seen a failure every replica's next admission sees the cooldown.
  */
@@ -19,6 +20,7 @@ export function settleAttempt(
   usage: Usage | undefined,
   failure: AttemptFailure | undefined,
   counted: boolean,
+  sample?: LatencySample,
 ): Promise<void> {
   deps.metrics.released(deployment);
   if (usage) {
@@ -39,7 +41,7 @@ export function settleAttempt(
   ) {
     warnUnpriced(deps, deployment);
   }
-  const settled = deps.store.settle(ticket, tokens, outcome, cost);
+  const settled = deps.store.settle(ticket, tokens, outcome, cost, sample);
   // Once the slot is given back, the first request waiting for this group on this replica asks again.
   if (deps.queue) {
     const queue = deps.queue;
@@ -60,7 +62,7 @@ export function settleAttempt(
       const { failures, total } = counts ?? { failures: 1, total: 1 };
       const ms = decideCooldown(deps.cooldown, {
         failure,
-        groupSize: deps.config.groups.get(deployment.modelGroup)?.length ?? 1,
+        groupSize: deps.router.group(deployment.modelGroup)?.deployments.length ?? 1,
         failures,
         total,
         deploymentCooldownMs: deployment.cooldownTimeMs,

@@ -2,10 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { BudgetPeriod, StoredAccount } from '@fleetgate/ratelimit';
 import { badRequest, GatewayError } from '../errors.js';
 import { applyBudgetDuration } from '../keys/budget-fields.js';
-import { type Directory, teamAccountId } from '../keys/directory.js';
+import { type Directory, isMemberAccount, teamAccountId } from '../keys/directory.js';
 import { keyInfo } from '../keys/key-doc.js';
+import { memberDocOf, membershipInfo } from './member-budget.js';
+import { createMemberBudgets } from './member-budgets.js';
 import { type TeamDoc, type TeamMember, teamDocOf, teamInfo, toTeamAccount } from './team-doc.js';
-import { type MemberInput, type NewTeam, TEAM_INERT_FIELDS, type UpdateTeam } from './team-schema.js';
+import {
+  type MemberInput,
+  type MemberUpdate,
+  type NewTeam,
+  TEAM_INERT_FIELDS,
+  type UpdateTeam,
+} from './team-schema.js';
 
 /** The user id LiteLLM gives the master key; it makes the team's creator its admin. */
 export const MASTER_USER_ID = 'default_user_id';
@@ -20,6 +28,7 @@ const teamNotFound = (teamId: string, message = `Team not found, passed team_id=
  */
 export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
   const { teams } = dir;
+  const budgets = createMemberBudgets(dir, now);
 
   async function load(teamId: string, notFound = teamNotFound(teamId)): Promise<StoredAccount> {
     const account = await teams.get(teamAccountId(teamId));
@@ -78,7 +87,8 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
 
   /** The team's keys, as `/team/info` and `/team/list` show them (hashes, never the keys). */
   async function keysOf(teamId: string) {
-    const ids = await dir.keys.members(teamAccountId(teamId));
+    // A team's members are its keys and its member budgets: only the keys here.
+    const ids = (await dir.keys.members(teamAccountId(teamId))).filter((id) => !isMemberAccount(id));
     const keys = await Promise.all(ids.map((id) => dir.keys.get(id)));
     return keys.filter((k): k is StoredAccount => !!k).map(keyInfo);
   }
@@ -122,7 +132,7 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
         team_id: teamId,
         team_info: teamInfo(account),
         keys: await keysOf(teamId),
-        team_memberships: [],
+        team_memberships: await budgets.ofTeam(teamId),
       };
     },
 
@@ -141,7 +151,10 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
       return teamInfo(await write(account, doc));
     },
 
-    /** Deletes the teams and every key they hold; all must exist, or nothing is deleted. */
+    /**
+     * Deletes the teams with every key and member budget they hold (in the same atomic step: those
+     * accounts name the team as a parent); all must exist, or nothing is deleted.
+     */
     async delete(teamIds: readonly string[]) {
       for (const id of teamIds) await load(id);
       await teams.delete(teamIds.map(teamAccountId));
@@ -163,13 +176,18 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
       return Promise.all(
         rows.map(async ({ account, doc }) => ({
           ...teamInfo(account),
-          team_memberships: [],
+          team_memberships: await budgets.ofTeam(doc.team_id),
           keys: await keysOf(doc.team_id),
         })),
       );
     },
 
-    async memberAdd(teamId: string, added: MemberInput | MemberInput[]) {
+    /**
+     * Adds members; with `maxBudget`, each gets that budget inside the team (LiteLLM's
+     * `max_budget_in_team`), so each must be an existing user. The budgets are created first, all or
+     * none, and deleted again if the team cannot be written.
+     */
+    async memberAdd(teamId: string, added: MemberInput | MemberInput[], maxBudget: number | null = null) {
       const account = await load(teamId, teamNotFound(teamId, `Team not found for team_id=${teamId}`));
       const doc = teamDocOf(account);
       const members = (Array.isArray(added) ? added : [added]).map(memberOf);
@@ -186,9 +204,85 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
           throw badRequest(`User=${m.user_id ?? m.user_email} already in team. Team id=${teamId}`, 'member');
         }
       }
+      let created: StoredAccount[] = [];
+      if (maxBudget !== null) {
+        await budgets.checkUsers(
+          members.map((m) => m.user_id),
+          members.map((m) => m.user_email),
+        );
+        created = await budgets.create(
+          teamId,
+          members.map((m) => m.user_id!),
+          maxBudget,
+        );
+      }
       doc.members_with_roles.push(...members);
       doc.updated_at = new Date(now()).toISOString();
-      return { ...teamInfo(await write(account, doc)), updated_users: [], updated_team_memberships: [] };
+      let written: StoredAccount;
+      try {
+        written = await write(account, doc);
+      } catch (error) {
+        // The members are not in the team: their budgets must not hold their keys.
+        await budgets.remove(
+          teamId,
+          created.map((a) => memberDocOf(a).user_id),
+        );
+        throw error;
+      }
+      return {
+        ...teamInfo(written),
+        updated_users: [],
+        updated_team_memberships: created.map(membershipInfo),
+      };
+    },
+
+    /**
+     * `/team/member_update`: a member's role and budget inside the team, merge-patch (a field sent
+     * changes, null clears, absent stays). The member is found by user_id or email among the team's.
+     */
+    async memberUpdate(body: MemberUpdate) {
+      const account = await teams.get(teamAccountId(body.team_id));
+      // LiteLLM answers 400 here, not 404.
+      if (!account) throw badRequest(`Team id=${body.team_id} does not exist in db`, 'team_id');
+      const doc = teamDocOf(account);
+      const member = doc.members_with_roles.find(
+        (m) =>
+          (body.user_id && m.user_id === body.user_id) ||
+          (body.user_email && m.user_email === body.user_email),
+      );
+      if (!member?.user_id) {
+        const who = body.user_id ? `user_id=${body.user_id}` : `user_email=${body.user_email}`;
+        throw badRequest(
+          `User id doesn't exist in team table. Team id=${body.team_id}, ${who}`,
+          body.user_id ? 'user_id' : 'user_email',
+        );
+      }
+      const userId = member.user_id;
+      let budget = await budgets.get(body.team_id, userId);
+      if (body.max_budget_in_team !== undefined || body.budget_duration !== undefined) {
+        const maxBudget =
+          body.max_budget_in_team !== undefined ? body.max_budget_in_team : (budget?.maxBudget ?? null);
+        const kept = budget && maxBudget !== null ? memberDocOf(budget).budget_duration : null;
+        budget = await budgets.set(body.team_id, userId, {
+          maxBudget,
+          duration: body.budget_duration !== undefined ? body.budget_duration : kept,
+        });
+      }
+      if (body.role && body.role !== member.role) {
+        member.role = body.role;
+        doc.updated_at = new Date(now()).toISOString();
+        await write(account, doc);
+      }
+      return {
+        team_id: body.team_id,
+        user_id: userId,
+        user_email: member.user_email,
+        role: member.role,
+        max_budget_in_team: budget?.maxBudget ?? null,
+        budget_duration: budget ? memberDocOf(budget).budget_duration : null,
+        tpm_limit: null,
+        rpm_limit: null,
+      };
     },
 
     async memberDelete(teamId: string, who: { user_id?: string | null; user_email?: string | null }) {
@@ -196,16 +290,17 @@ export function createTeamAdmin(dir: Directory, now: () => number = Date.now) {
       // LiteLLM answers 400 here, not 404.
       if (!account) throw badRequest(`Team id=${teamId} does not exist in db`, 'team_id');
       const doc = teamDocOf(account);
-      const kept = doc.members_with_roles.filter(
-        (m) =>
-          !(
-            (who.user_id && m.user_id === who.user_id) ||
-            (who.user_email && m.user_email === who.user_email)
-          ),
+      const leaving = (m: TeamMember) =>
+        (!!who.user_id && m.user_id === who.user_id) || (!!who.user_email && m.user_email === who.user_email);
+      const gone = doc.members_with_roles.filter(leaving);
+      if (gone.length === 0) throw badRequest('User not found in team', 'user_id');
+      // Their budgets go first: a failed team write then leaves members without budgets (sending the
+      // delete again finishes it), never budgets of users who are no longer members.
+      await budgets.remove(
+        teamId,
+        gone.map((m) => m.user_id).filter((id): id is string => id !== null),
       );
-      if (kept.length === doc.members_with_roles.length)
-        throw badRequest('User not found in team', 'user_id');
-      doc.members_with_roles = kept;
+      doc.members_with_roles = doc.members_with_roles.filter((m) => !leaving(m));
       doc.updated_at = new Date(now()).toISOString();
       return teamInfo(await write(account, doc));
     },

@@ -14,8 +14,9 @@ const member = z
 export type MemberInput = z.output<typeof member>;
 
 /**
- * LiteLLM's team fields that Fleetgate stores and shows but does not act on, so its clients and UI
- * keep working. Anything else is refused by name.
+ * LiteLLM's team fields that Fleetgate stores (in the document's `extra`) and shows, so its clients
+ * and UI keep working; of these only `model_aliases` is acted on (a team key may ask for a model by
+ * its alias). Anything else is refused by name.
  */
 const INERT = {
   organization_id: z.unknown().optional(),
@@ -23,7 +24,10 @@ const INERT = {
   members: z.unknown().optional(),
   tags: z.unknown().optional(),
   guardrails: z.unknown().optional(),
-  model_aliases: z.unknown().optional(),
+  model_aliases: z
+    .record(z.string(), z.string(), { error: 'must map aliases to model names' })
+    .nullable()
+    .optional(),
   object_permission: z.unknown().optional(),
   team_member_permissions: z.unknown().optional(),
   team_member_budget: z.unknown().optional(),
@@ -66,8 +70,33 @@ export const blockTeamSchema = z.strictObject({ team_id: accountName });
 export const memberAddSchema = z.strictObject({
   team_id: accountName,
   member: z.union([member, z.array(member)], { error: 'must be a member or a list of members' }),
-  max_budget_in_team: z.null({ error: 'team member budgets are not supported yet' }).optional(),
+  /** Each added member's budget inside the team (null or absent: none). */
+  max_budget_in_team: nullable(usd),
 });
+
+/** Member limits LiteLLM keeps in the same budget table; only the budget is acted on here. */
+const notYet = z.null({ error: 'team member rate limits are not supported yet' }).optional();
+
+/**
+ * `/team/member_update`: the member's role and budget in the team. Merge-patch, as LiteLLM's: a
+ * field sent changes, null clears, absent stays as it is.
+ */
+export const memberUpdateSchema = z
+  .strictObject({
+    team_id: accountName,
+    user_id: nullable(accountName),
+    user_email: nullable(z.string({ error: 'must be a string' })),
+    role: nullable(z.enum(['admin', 'user'], { error: 'must be "admin" or "user"' })),
+    max_budget_in_team: nullable(usd),
+    budget_duration: nullable(z.string({ error: 'must be a duration such as "30d"' })),
+    tpm_limit: notYet,
+    rpm_limit: notYet,
+  })
+  .refine((m) => !!m.user_id || !!m.user_email, {
+    error: 'Either user_id or user_email needs to be passed in',
+    path: ['user_id'],
+  });
+export type MemberUpdate = z.output<typeof memberUpdateSchema>;
 export const memberDeleteSchema = z
   .strictObject({
     team_id: accountName,

@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { BudgetPeriod, StoredAccount } from '@fleetgate/ratelimit';
 import { badRequest, GatewayError } from '../errors.js';
 import { applyBudgetDuration } from '../keys/budget-fields.js';
-import { type Directory, teamAccountId, userAccountId } from '../keys/directory.js';
+import {
+  type Directory,
+  isMemberAccount,
+  memberAccountId,
+  teamAccountId,
+  userAccountId,
+} from '../keys/directory.js';
 import { type KeyAdmin, noSuchTeam } from '../keys/key-admin.js';
 import { docOf, keyInfo, requiredParents } from '../keys/key-doc.js';
+import { membershipInfo } from '../teams/member-budget.js';
 import type { TeamAdmin } from '../teams/team-admin.js';
 import { teamDocOf, teamInfo } from '../teams/team-doc.js';
 import { toUserAccount, type UserDoc, userDocOf, userInfo } from './user-doc.js';
@@ -140,11 +147,11 @@ export function createUserAdmin(
         });
       }
       const joins = [
-        ...(body.team_id ? [{ team_id: body.team_id, role: 'user' as const }] : []),
+        ...(body.team_id ? [{ team_id: body.team_id, role: 'user' as const, budget: null }] : []),
         ...(body.teams ?? []).map((t) =>
           typeof t === 'string'
-            ? { team_id: t, role: 'user' as const }
-            : { team_id: t.team_id, role: t.user_role ?? 'user' },
+            ? { team_id: t, role: 'user' as const, budget: null }
+            : { team_id: t.team_id, role: t.user_role ?? 'user', budget: t.max_budget_in_team ?? null },
         ),
       ];
       for (const j of joins) {
@@ -172,7 +179,11 @@ export function createUserAdmin(
       }
       for (const j of joins) {
         await teams
-          .memberAdd(j.team_id, { role: j.role, user_id: userId, user_email: body.user_email ?? null })
+          .memberAdd(
+            j.team_id,
+            { role: j.role, user_id: userId, user_email: body.user_email ?? null },
+            j.budget,
+          )
           .catch((e: unknown) => {
             // Already a member is fine (LiteLLM ignores it too); a team deleted meanwhile took the key with it.
             if (!(e instanceof GatewayError && e.status < 500)) throw e;
@@ -195,7 +206,8 @@ export function createUserAdmin(
       const account = await users.get(userAccountId(userId));
       if (!account) throw userNotFound(userId);
       const memberships = await teamsOf(userId);
-      const ids = await dir.keys.members(userAccountId(userId));
+      // A user's members are its keys and its budgets in teams: only the keys here.
+      const ids = (await dir.keys.members(userAccountId(userId))).filter((id) => !isMemberAccount(id));
       const found = (await Promise.all(ids.map((id) => dir.keys.get(id)))).filter(
         (k): k is StoredAccount => !!k,
       );
@@ -206,7 +218,13 @@ export function createUserAdmin(
           memberships.map((t) => teamDocOf(t).team_id),
         ),
         keys: found.map(keyInfo),
-        teams: memberships.map((t) => ({ ...teamInfo(t), team_memberships: [] })),
+        // LiteLLM's team_memberships of each team: the user's own, when it has a budget there.
+        teams: await Promise.all(
+          memberships.map(async (t) => {
+            const budget = await dir.members.get(memberAccountId(teamDocOf(t).team_id, userId));
+            return { ...teamInfo(t), team_memberships: budget ? [membershipInfo(budget)] : [] };
+          }),
+        ),
       };
     },
 
@@ -279,7 +297,7 @@ export function createUserAdmin(
         users: await Promise.all(
           page.map(async (u) => {
             const d = userDocOf(u);
-            const keyCount = (await dir.keys.members(u.id)).length;
+            const keyCount = (await dir.keys.members(u.id)).filter((id) => !isMemberAccount(id)).length;
             return { ...userInfo(u, await teamIds(d.user_id)), key_count: keyCount };
           }),
         ),

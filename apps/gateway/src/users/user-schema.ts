@@ -9,7 +9,7 @@ const teamRef = z.union(
     z.strictObject({
       team_id: accountName,
       user_role: z.enum(['admin', 'user']).optional(),
-      max_budget_in_team: z.null({ error: 'team member budgets are not supported yet' }).optional(),
+      max_budget_in_team: nullable(usd),
     }),
   ],
   { error: 'must be a team id or {"team_id": …}' },

@@ -1,7 +1,8 @@
 import type { Geometry } from '../options.js';
 import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
-import { windowPrelude } from './window.js';
+import { RANK_LUA } from './rank.js';
+import { SLICE_FMT, windowPrelude } from './window.js';
 
 /**
  * admit.lua — a batch of admissions, each atomic and each seeing the ones before it: for each,
@@ -13,7 +14,10 @@ import { windowPrelude } from './window.js';
  *   its numbers, each as 12 hex digits (integers parse from hex with strtoul, far cheaper than
  *     strtod): how many KEYS it uses, C candidates, G gates, the tokens to reserve, then per
  *     subject (the G gates, then the C candidates) its limits rpm, tpm, parallel (0 = unlimited;
- *     the store caches each subject's 36 characters);
+ *     the store caches each subject's 36 characters); then, only when a subject has a slice limit,
+ *     'S' and per subject its slice (0 = none, else the slice's length in ms × 2^24 + the requests
+ *     it may hold), so admissions without one pay nothing for it;
+ *     and, when the admission has a pick rule (rank.ts), the rule after the limits;
  *   its lease id ('' when no subject has a parallel limit);
  *   its accounts' estimated costs, space-separated, one per account ('' = none); a cost prefixed
  *     with '~' charges an account whose budget may not refuse the request (a user's, through a
@@ -39,13 +43,18 @@ import { windowPrelude } from './window.js';
  *          rpm limit, rpm remaining, rpm reset ms, tpm limit, tpm remaining, tpm reset ms,
  *          and per account its spend after the reservation and its budget period (reset_at)
  *      or 0, reason, gate or account (1-based, 0 = none), retry after ms[, spend, budget or expiry]
- *         reason 1 gate rpm, 2 gate tpm, 3 gate parallel, 4 every candidate cooling down, 5 no room,
+ *         reason 1 gate rpm (or its slice), 2 gate tpm, 3 gate parallel, 4 every candidate cooling
+ *         down, 5 no room,
  *         6 account missing, 7 blocked, 8 expired, 9 over budget
  *
  * Requests and tokens are both counted in buckets: the open one plus the K = ceil(window ÷ bucket)
  * before it, a span of window..window + bucket that always covers the last window, so neither
  * limit is ever exceeded in any rolling window. Each admission also counts a call in the chosen
  * candidate's minute, the denominator of LiteLLM's failure-ratio rule.
+ *
+ * With a pick rule, the candidates are first ranked by shared state (rank.ts: in-flight counts,
+ * window fill or latency averages, within tiers) and walked in that order; the reply still names
+ * the chosen candidate by its place in the arguments.
  *
  * Written for speed and measured with callgrind (bench/README.md): the walk stops at the first
  * candidate with room, so later candidates cost only their arguments; a subject with room costs
@@ -59,7 +68,7 @@ export function admitScript(geo: Geometry, recordTtlMs: number): string {
 local done = call('HGET', KEYS[1], ARGV[1])
 if done then return done end
 local sub = string.sub
-local AF = '${ACCOUNT_FMT}'
+local AF, QF = '${ACCOUNT_FMT}', '${SLICE_FMT}'
 ${NEXT_RESET_LUA.trim()}
 ${ACCOUNT_LEGACY_LUA.trim()}
 
@@ -117,18 +126,39 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     -- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
     -- looked at lives in these locals (so the chosen candidate, always the last one looked at, needs
     -- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
-    -- rpm, tpm, parallel, the nine state fields, and why (1 rpm, 2 tpm, 3 parallel, 4 cooling down).
-    local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail
+    -- rpm, tpm, parallel, the nine state fields, why (1 rpm, 2 tpm, 3 parallel, 4 cooling down, 6 its
+    -- slice) and its slice ring (or, refused by its slice, when the slice frees).
+    local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, q
     local seen = {}
     local chosen, refusing = nil, nil
     local kn = k0 + na
+    local ord, kp, pre = nil, nil, nil
+    -- Optional sections after the limits: 'S' and every subject's slice, then a pick rule.
+    local slices = nil
+    local base = 49 + 36 * (G + C)
+    if #A >= base then
+      if sub(A, base, base) == 'S' then slices, base = base - 11, base + 1 + 12 * (G + C) end
+      if #A >= base then
+        ${RANK_LUA.trim()}
+      end
+    end
     for i = 1, G + C do
-      local at = 13 + 36 * i
+      -- s: the subject looked at (its place in the arguments); i is its place in the walk.
+      local s = i
+      if ord and i > G then s = ord[i - G] end
+      local at = 13 + 36 * s
       r, t, p = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16), tonumber(sub(A, at + 24, at + 35), 16)
-      key, ikey = KEYS[kn], false
-      if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
-      local candidate = i > G
-      local blob = call('HGET', key, 's')
+      local sl = slices and tonumber(sub(A, slices + 12 * s, slices + 12 * s + 11), 16) or 0
+      if kp then
+        key, ikey = KEYS[kp[s]], p > 0 and KEYS[kp[s] + 1]
+      else
+        key, ikey = KEYS[kn], false
+        if p > 0 then ikey = KEYS[kn + 1]; kn = kn + 2 else kn = kn + 1 end
+      end
+      local candidate = s > G
+      q = false
+      local blob
+      if pre and s > G then blob = pre[s] or nil else blob = call('HGET', key, 's') end
       if blob then
         tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
       else
@@ -144,7 +174,12 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
           local ring_name, ring_value = nil, nil
           if cur - cb > K then
             -- Everything counted has left the span (or there was nothing): start afresh.
-            if blob then call('DEL', key) end
+            if blob then
+              -- Keep the latency averages (field 'l'): they outlive the windows.
+              local l = call('HGET', key, 'l')
+              call('DEL', key)
+              if l then call('HSET', key, 'l', l) end
+            end
             tc, nc = 0, 0
           else
             if first > cb - K then
@@ -179,18 +214,46 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
           call('ZREMRANGEBYSCORE', ikey, '-inf', now)
           if call('ZCARD', ikey) >= p then why = 3 end
         end
+        if why == 0 and sl > 0 then
+          -- Smoothing: the slice ring (field 'q', SLICE_FMT): the open sub-bucket (a tenth of the
+          -- slice), then 11 counts, sub-bucket b at 2 + b % 11. The open one and the 10 before it
+          -- span a slice and a tenth, so no rolling slice ever holds more than the slice's share.
+          local sms, smax = floor(sl / 16777216), sl % 16777216
+          local sb = floor(now * 10 / sms)
+          local qb = call('HGET', key, 'q')
+          if qb then q = { sunpack(QF, qb) } else q = { sb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } end
+          if sb - q[1] >= 11 then
+            for x = 2, 12 do q[x] = 0 end
+          else
+            for b = q[1] + 1, sb do q[2 + b % 11] = 0 end
+          end
+          q[1] = sb
+          local held = 0
+          for x = 2, 12 do held = held + q[x] end
+          if held >= smax then
+            -- Refused until enough sub-buckets have left the span, oldest first.
+            why = 6
+            local need = held + 1 - smax
+            for b = sb - 10, sb do
+              need = need - q[2 + b % 11]
+              if need <= 0 then q = math.ceil((b + 11) * sms / 10 - now) break end
+            end
+            if type(q) == 'table' then q = W end
+          end
+        end
       end
-      if why == 0 and candidate then chosen = i; break end
-      seen[i] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why }
-      if why ~= 0 and not candidate then refusing = i; break end
+      if why == 0 and candidate then chosen = s; break end
+      seen[s] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why, q }
+      if why ~= 0 and not candidate then refusing = s; break end
     end
 
     if not chosen then
       -- Slow path: when may a slot free? For the refusing gate, or the soonest of all candidates.
       local function wait_for(i)
-        local k, _, rl, tl, _, tcl, _, cvl, coolv, ncl, cnl, _, _, _, why = tunpack(seen[i])
+        local k, _, rl, tl, _, tcl, _, cvl, coolv, ncl, cnl, _, _, _, why, qw = tunpack(seen[i])
         if why == 4 then return coolv - now end
         if why == 3 then return 1000 end
+        if why == 6 then return qw end
         -- Enough must leave: walk the closed buckets oldest first (a few per call), then the open one.
         local need = why == 1 and (ncl + cnl + 1 - rl) or (tcl + cvl + tokens - tl)
         local pick = why == 1 and 2 or 1
@@ -213,7 +276,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         -- Larger than the whole limit: it never fits; one window is an honest "not soon".
         return W
       end
-      if refusing then reply = spack('<dddd', 0, seen[refusing][15], refusing, wait_for(refusing)) break end
+      -- A gate out of its slice is out of requests (reason 6 would name an account).
+      if refusing then reply = spack('<dddd', 0, seen[refusing][15] == 6 and 1 or seen[refusing][15], refusing, wait_for(refusing)) break end
       if C == 0 then reply = spack('<dddd', 0, 5, 0, 0) break end
       local soonest, cooling = nil, 0
       for i = G + 1, G + C do
@@ -232,7 +296,12 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     if t > 0 then cv = cv + tokens end
     if r > 0 or t > 0 then cn = cn + 1 end
     if m == minute then calls = calls + 1 else m, calls, fail = minute, 1, 0 end
-    call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+    if q then
+      q[2 + q[1] % 11] = q[2 + q[1] % 11] + 1
+      call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail), 'q', spack(QF, tunpack(q, 1, 12)))
+    else
+      call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+    end
     if p > 0 then
       call('ZADD', ikey, now + L, lease)
       call('PEXPIRE', ikey, LEASES)
@@ -244,9 +313,15 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     }
     for g = 1, G do
       key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail = tunpack(seen[g])
+      q = seen[g][16]
       if t > 0 then cv = cv + tokens end
       if r > 0 or t > 0 then cn = cn + 1 end
-      call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+      if q then
+        q[2 + q[1] % 11] = q[2 + q[1] % 11] + 1
+        call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail), 'q', spack(QF, tunpack(q, 1, 12)))
+      else
+        call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+      end
       if p > 0 then
         call('ZADD', ikey, now + L, lease)
         call('PEXPIRE', ikey, LEASES)

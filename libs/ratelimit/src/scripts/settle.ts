@@ -1,6 +1,7 @@
 import type { Geometry } from '../options.js';
 import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
+import { LATENCY_FMT } from './rank.js';
 import { DELTA_OFFSET, windowPrelude } from './window.js';
 
 /**
@@ -17,7 +18,9 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  * ARGV[2] W, I, A as 12 hex digits each; then
  *   per window: one argument of 12-hex-digit numbers: failures, n, m, then n pairs of bucket and
  *     token delta (actual − reserved, summed over the batch) plus 2^47, then m pairs of bucket and
- *     requests to give back (admissions that were never used: their outcome came too late);
+ *     requests to give back (admissions that were never used: their outcome came too late), then
+ *     optionally latency samples: how many latencies per output token and their sum (µs), how many
+ *     times to first token and their sum (µs), and the moving average's alpha × 10⁶;
  *   per in-flight set: the number of leases, then the lease ids;
  *   per account: 'reserved:actual:period;' for each budget period the batch reserved in.
  * Returns {failures, calls} of each window's current minute (zeros for windows without failures);
@@ -29,6 +32,10 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  * moves from the reserved cost to the actual one; if its budget period turned since the
  * reservation (the reset zeroed it), the new period is charged the actual cost. An account's spend
  * is in its packed state, field 'a' (account-state.ts).
+ *
+ * Latency samples move the window's field 'l' (LATENCY_FMT: latency per token, when, time to first
+ * token, when): an exponential moving average, n samples of mean x at once as
+ * avg + (1 − (1 − alpha)^n)(x − avg); the first sample sets it. admit.lua's pick rule reads it.
  */
 export function settleScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
@@ -89,6 +96,26 @@ for w = 1, nw do
         end
       end
     end
+  end
+  local tail = 37 + 24 * fixes + 24 * gives
+  if #n > tail then
+    local nl, sl, nt, st = tonumber(sub(n, tail, tail + 11), 16), tonumber(sub(n, tail + 12, tail + 23), 16), tonumber(sub(n, tail + 24, tail + 35), 16), tonumber(sub(n, tail + 36, tail + 47), 16)
+    local alpha = tonumber(sub(n, tail + 48, tail + 59), 16) / 1000000
+    local lb = call('HGET', key, 'l')
+    local lat, lat_at, ttft, ttft_at = 0, 0, 0, 0
+    if lb then lat, lat_at, ttft, ttft_at = sunpack('${LATENCY_FMT}', lb) end
+    if nl > 0 then
+      local x = sl / nl / 1000
+      if lat_at == 0 then lat = x else lat = lat + (1 - (1 - alpha) ^ nl) * (x - lat) end
+      lat_at = now
+    end
+    if nt > 0 then
+      local x = st / nt / 1000
+      if ttft_at == 0 then ttft = x else ttft = ttft + (1 - (1 - alpha) ^ nt) * (x - ttft) end
+      ttft_at = now
+    end
+    call('HSET', key, 'l', spack('${LATENCY_FMT}', lat, lat_at, ttft, ttft_at))
+    if not blob and failures == 0 then call('PEXPIRE', key, TTLS) end
   end
   if failures > 0 then
     if m == minute then

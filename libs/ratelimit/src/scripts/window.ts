@@ -25,6 +25,12 @@ import type { Geometry } from '../options.js';
  * spans window..window + bucket, so a window never holds more than its limit.
  */
 export const STATE_FMT = '<ddddI4I4I4I4I4';
+/**
+ * Field 'q' of a subject with a slice limit (smoothing): the open sub-bucket's index (a tenth of
+ * the slice, on Redis's clock), then the requests in the 11 sub-buckets ending with it, sub-bucket b
+ * at position b mod 11.
+ */
+export const SLICE_FMT = '<dI4I4I4I4I4I4I4I4I4I4I4';
 export const RING_FMT = '<dI4';
 export const BUCKET_FMT = '<I4';
 /** Added to a settlement's token delta (which may be negative) so it travels as 12 hex digits. */

@@ -8,6 +8,7 @@ import {
   deleteTeamSchema,
   memberAddSchema,
   memberDeleteSchema,
+  memberUpdateSchema,
   newTeamSchema,
   updateTeamSchema,
 } from '../../teams/team-schema.js';
@@ -15,7 +16,8 @@ import { type AdminAccess, notYours } from './admin-access.js';
 
 /**
  * LiteLLM's team admin API: `/team/new`, `/team/info`, `/team/update`, `/team/delete`,
- * `/team/list`, `/team/block`, `/team/unblock`, `/team/member_add`, `/team/member_delete`.
+ * `/team/list`, `/team/block`, `/team/unblock`, `/team/member_add`, `/team/member_update`,
+ * `/team/member_delete`.
  * Master key only, except that a key of the team (or of one of its members) may read `/team/info`.
  */
 export function registerTeamRoutes(app: Hono<GatewayEnv>, access: AdminAccess, admin: TeamAdmin): void {
@@ -38,8 +40,11 @@ export function registerTeamRoutes(app: Hono<GatewayEnv>, access: AdminAccess, a
   );
   post('/team/member_add', async (c) => {
     const b = parseAdmin(memberAddSchema, await access.body(c));
-    return admin.memberAdd(b.team_id, b.member);
+    return admin.memberAdd(b.team_id, b.member, b.max_budget_in_team ?? null);
   });
+  post('/team/member_update', async (c) =>
+    admin.memberUpdate(parseAdmin(memberUpdateSchema, await access.body(c))),
+  );
   post('/team/member_delete', async (c) => {
     const b = parseAdmin(memberDeleteSchema, await access.body(c));
     return admin.memberDelete(b.team_id, b);

@@ -36,10 +36,6 @@ export function createAnthropicAdapter(ctx: AdapterContext): ProviderAdapter {
   headers['anthropic-version'] ??= ANTHROPIC_VERSION;
   const scrub = createScrubber([apiKey]);
   const defaultModel = ctx.upstreamModel;
-  const errorEvent = (error: unknown) => {
-    const decoded = anthropicError(500, Buffer.from(JSON.stringify({ type: 'error', error })));
-    return { status: decoded.status, body: scrub(Buffer.from(String(decoded.body))).toString() };
-  };
   const openai: Translator = {
     request: (input) => ({
       target,
@@ -49,17 +45,7 @@ export function createAnthropicAdapter(ctx: AdapterContext): ProviderAdapter {
         input.raw,
       ),
     }),
-    isStream: (contentType) => contentType.startsWith('text/event-stream'),
-    decodeJson(body, input) {
-      const out = toChatCompletion(
-        JSON.parse(body.toString('utf8')) as AnthropicMessage,
-        input.upstreamModel ?? defaultModel,
-        now(),
-      );
-      return { body: out.json, contentType: 'application/json', usage: out.usage };
-    },
-    createStream: (input, clientWantsUsage) =>
-      new AnthropicToOpenAiStream(input.upstreamModel ?? defaultModel, now(), clientWantsUsage, errorEvent),
+    ...anthropicAnswers(defaultModel, scrub),
     decodeError: (status, body) => anthropicError(status, scrub(body)),
   };
   return {
@@ -73,3 +59,30 @@ export function createAnthropicAdapter(ctx: AdapterContext): ProviderAdapter {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Messages answers (JSON and the event stream) as OpenAI chat completions and chunks, for every
+ * route to Claude (Anthropic's API, Vertex AI).
+ */
+export function anthropicAnswers(
+  defaultModel: string,
+  scrub: (text: Buffer) => Buffer,
+): Pick<Translator, 'isStream' | 'decodeJson' | 'createStream'> {
+  const errorEvent = (error: unknown) => {
+    const decoded = anthropicError(500, Buffer.from(JSON.stringify({ type: 'error', error })));
+    return { status: decoded.status, body: scrub(Buffer.from(String(decoded.body))).toString() };
+  };
+  return {
+    isStream: (contentType) => contentType.startsWith('text/event-stream'),
+    decodeJson(body, input) {
+      const out = toChatCompletion(
+        JSON.parse(body.toString('utf8')) as AnthropicMessage,
+        input.upstreamModel ?? defaultModel,
+        now(),
+      );
+      return { body: out.json, contentType: 'application/json', usage: out.usage };
+    },
+    createStream: (input, clientWantsUsage) =>
+      new AnthropicToOpenAiStream(input.upstreamModel ?? defaultModel, now(), clientWantsUsage, errorEvent),
+  };
+}

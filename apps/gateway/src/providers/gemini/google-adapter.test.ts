@@ -29,6 +29,10 @@ describe('Vertex AI URLs', () => {
     expect(regional.url('4965075652664360960', 'generateContent')).toBe(
       'https://europe-west4-aiplatform.googleapis.com/v1/projects/p1/locations/europe-west4/endpoints/4965075652664360960:generateContent',
     );
+    // Partner models (Claude) under their publisher, raw Messages calls with no ?alt=sse.
+    expect(regional.url('claude-3-5-sonnet-v2@20241022', 'streamRawPredict', 'anthropic')).toBe(
+      'https://europe-west4-aiplatform.googleapis.com/v1/projects/p1/locations/europe-west4/publishers/anthropic/models/claude-3-5-sonnet-v2@20241022:streamRawPredict',
+    );
     expect(vertexUrls({ apiBase: undefined, project: 'p1', location: 'global' }).url('m', 'predict')).toBe(
       'https://aiplatform.googleapis.com/v1/projects/p1/locations/global/publishers/google/models/m:predict',
     );

@@ -1,10 +1,11 @@
-import { GatewayError } from '../../errors.js';
 import { AdapterConfigError, type AdapterContext, firstSet } from '../adapter-context.js';
+import { createVertexClaudeAdapter } from '../anthropic/vertex-claude.js';
 import { apiBaseLabel } from '../common/api-base-label.js';
 import { jsonBody } from '../common/json.js';
 import { createScrubber } from '../common/scrub.js';
+import { googleAuthedRequests } from '../google/authed-request.js';
 import { readGoogleCredentials } from '../google/credentials.js';
-import { type GoogleTokenSource, TokenExchangeError } from '../google/token-cache.js';
+import type { GoogleTokenSource } from '../google/token-cache.js';
 import { baseHeaders } from '../openai/openai-compatible.js';
 import type {
   Endpoint,
@@ -20,7 +21,13 @@ import { fromGoogleError, googleError } from './errors.js';
 import { toGeminiRequest } from './request.js';
 import { GeminiStream, type GenerateContentResponse, toChatCompletion } from './response.js';
 
-export type Method = 'generateContent' | 'streamGenerateContent' | 'predict' | 'batchEmbedContents';
+export type Method =
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'predict'
+  | 'batchEmbedContents'
+  | 'rawPredict'
+  | 'streamRawPredict';
 
 const ENDPOINTS: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
 
@@ -73,13 +80,22 @@ export function createVertexAdapter(ctx: AdapterContext): ProviderAdapter {
     );
   }
   const urls = vertexUrls({ apiBase: p.api_base, project: project ?? '', location });
+  const tokens = ctx.googleTokens.source(credentials);
+  // Partner models: Claude speaks Anthropic's Messages API on Vertex (LiteLLM's vertex_ai/claude-*).
+  if (ctx.upstreamModel.startsWith('claude')) {
+    return createVertexClaudeAdapter(ctx, {
+      tokens,
+      apiBase: urls.base,
+      url: (model, method) => urls.url(model, method, 'anthropic'),
+    });
+  }
   return createGoogleAdapter({
     ctx,
     label: 'VertexAI',
     apiBase: urls.base,
     url: urls.url,
     embedMethod: 'predict',
-    tokens: ctx.googleTokens.source(credentials),
+    tokens,
   });
 }
 
@@ -91,17 +107,17 @@ export function createVertexAdapter(ctx: AdapterContext): ProviderAdapter {
  */
 export function vertexUrls(o: { apiBase: string | undefined; project: string; location: string }): {
   base: string;
-  url: (model: string, method: Method) => string;
+  url: (model: string, method: Method, publisher?: string) => string;
 } {
   const host =
     o.location === 'global' ? 'aiplatform.googleapis.com' : `${o.location}-aiplatform.googleapis.com`;
   const custom = o.apiBase?.replace(/\/+$/, '');
   return {
     base: custom ?? `https://${host}`,
-    url: (model, method) => {
+    url: (model, method, publisher = 'google') => {
       const sse = method === 'streamGenerateContent' ? '?alt=sse' : '';
       if (custom) return `${custom}:${method}${sse}`;
-      const resource = /^\d+$/.test(model) ? `endpoints/${model}` : `publishers/google/models/${model}`;
+      const resource = /^\d+$/.test(model) ? `endpoints/${model}` : `publishers/${publisher}/models/${model}`;
       return `https://${host}/v1/projects/${o.project}/locations/${o.location}/${resource}:${method}${sse}`;
     },
   };
@@ -152,13 +168,7 @@ function createGoogleAdapter(spec: GoogleAdapterSpec): ProviderAdapter {
   const tokens = spec.tokens;
   const scrub = createScrubber([spec.apiKey], tokens ? () => tokens.recent() : undefined);
   const name = `${ctx.provider} deployment ${ctx.deploymentName}`;
-  // The headers with the current token, rebuilt only when the token changes.
-  let authed: { token: string; headers: Record<string, string> } | undefined;
-  const withToken = (token: string) => {
-    if (authed?.token !== token)
-      authed = { token, headers: { ...headers, authorization: `Bearer ${token}` } };
-    return authed.headers;
-  };
+  const authed = tokens ? googleAuthedRequests(tokens, headers, name) : undefined;
 
   const build = (input: TranslateInput) => {
     const model = input.upstreamModel ?? defaultModel;
@@ -174,18 +184,7 @@ function createGoogleAdapter(spec: GoogleAdapterSpec): ProviderAdapter {
   const translator: Translator = {
     request(input: TranslateInput, io: UpstreamIo): UpstreamRequest | Promise<UpstreamRequest> {
       const { target: t, body } = build(input);
-      if (!tokens) return { target: t, headers, body };
-      const token = tokens.token(io.dispatcher, io.now());
-      const send = (tok: string): UpstreamRequest => ({
-        target: t,
-        headers: withToken(tok),
-        body,
-        renewCredentials: () => tokens.invalidate(tok),
-      });
-      if (typeof token === 'string') return send(token);
-      return token.then(send, (error: unknown) => {
-        throw tokenFailure(error, name);
-      });
+      return authed ? authed(t, body, io) : { target: t, headers, body };
     },
     isStream: (contentType) => contentType.startsWith('text/event-stream'),
     decodeJson(body, input) {
@@ -228,21 +227,4 @@ function createGoogleAdapter(spec: GoogleAdapterSpec): ProviderAdapter {
     apiBase: apiBaseLabel(spec.apiBase),
     openai: translator,
   };
-}
-
-/** A token that could not be had: refused → 401 (the deployment cools down at once), unreachable → 502. */
-function tokenFailure(error: unknown, name: string): GatewayError {
-  if (error instanceof TokenExchangeError) {
-    return error.refused
-      ? new GatewayError(
-          401,
-          'upstream_auth_error',
-          `${name}: its credentials were refused: ${error.message}`,
-          { cause: error },
-        )
-      : new GatewayError(502, 'upstream_unreachable', `${name}: no access token: ${error.message}`, {
-          cause: error,
-        });
-  }
-  return new GatewayError(502, 'upstream_unreachable', `${name}: no access token`, { cause: error });
 }
