@@ -1,13 +1,14 @@
 /**
  * Profiles Fleetgate under one closed-loop run and lists the functions with the most self time.
  *   node bench/dist/profile-gateway.js [--redis | --bare] [--connections 64] [--duration 10] [--top 15] [--keep DIR]
- *                                      [--open [--rate 500]]
+ *                                      [--open [--rate 500]] [--main DIR/apps/gateway/dist/main.js]
  * Starts fake-llm and Fleetgate (`node --cpu-prof`, LOG_LEVEL=info, the gateway bench's config), runs the
  * load from a separate process, stops the gateway (SIGTERM, so V8 writes the profile) and prints the
  * top self-time functions and the self time per package. `--bare` profiles the bare proxy instead
  * (for comparison). `--open` profiles an open loop at `--rate` req/s instead: where the CPU goes when
  * requests arrive one at a time (each pays its own wake-ups), which is what the latency at 500 req/s
- * is made of. Not part of `npm run bench`.
+ * is made of. `--main` profiles another build's gateway (an A/B against a baseline checkout). Not part
+ * of `npm run bench`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -130,6 +131,7 @@ if (isMain(import.meta.url)) {
       keep: { type: 'string' },
       open: { type: 'boolean', default: false },
       rate: { type: 'string', default: '500' },
+      main: { type: 'string' },
     },
   });
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-prof-'));
@@ -159,7 +161,7 @@ general_settings:
     const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', values.keep ?? dir];
     gateway = values.bare
       ? await startBareProxy(`${fake.url}/chat/completions`, nodeArgs)
-      : await startGateway({ config, redisUrl, nodeArgs });
+      : await startGateway({ config, redisUrl, nodeArgs, main: values.main });
     const result = await runLoadInChild({
       url: `${gateway.url}/chat/completions`,
       mode: values.open ? 'open' : 'closed',
