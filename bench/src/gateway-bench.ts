@@ -9,7 +9,12 @@
  * upstream and (INFO cpu) Redis across the measured interval.
  *
  *   node bench/dist/gateway-bench.js [--connections 64] [--duration 10] [--rate 500] [--warmup 2] [--no-redis]
- *                                    [--only direct,bare,off,on,vkey,tkey]
+ *                                    [--only direct,bare,off,on,vkey,tkey,base] [--rounds 5] [--open-rounds N]
+ *                                    [--strategy NAME] [--baseline DIR]
+ * `--strategy` sets `router_settings.routing_strategy` in the generated config; `--baseline DIR` adds
+ * another build's gateway (DIR/apps/gateway/dist/main.js, Redis on) as the target `base`, measured
+ * in the same interleaved rounds, so a change is compared with what it replaces on the same machine
+ * at the same moment.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,8 +46,17 @@ export interface GatewayBenchOptions {
    * seconds then hits one round of every target, not one target of the run. @default 3
    */
   readonly rounds?: number;
-  /** Only these targets (e.g. on, vkey, tkey for the virtual-key piece). @default all */
+  /**
+   * Open-loop rounds, interleaved like the closed ones (round i of every target back to back); the
+   * tail figures are medians over rounds. @default 1
+   */
+  readonly openRounds?: number | undefined;
+  /** Only these targets (e.g. on, vkey, tkey for the virtual-key piece). @default all but base */
   readonly only?: readonly TargetKey[] | undefined;
+  /** `router_settings.routing_strategy` for Fleetgate's config. @default none (simple-shuffle) */
+  readonly strategy?: string | undefined;
+  /** Another build's root (with apps/gateway/dist/main.js): the `base` target, Redis on. */
+  readonly baseline?: string | undefined;
   /** Redis for the "Redis on" variant; undefined skips it. */
   readonly redisUrl: string | undefined;
   /** Why Redis is skipped, for the report. */
@@ -58,8 +72,8 @@ export interface Measured {
   readonly redisCpu: number | undefined;
 }
 
-export type TargetKey = 'direct' | 'bare' | 'off' | 'on' | 'vkey' | 'tkey';
-export const TARGET_KEYS: readonly TargetKey[] = ['direct', 'bare', 'off', 'on', 'vkey', 'tkey'];
+export type TargetKey = 'direct' | 'bare' | 'off' | 'on' | 'vkey' | 'tkey' | 'base';
+export const TARGET_KEYS: readonly TargetKey[] = ['direct', 'bare', 'off', 'on', 'vkey', 'tkey', 'base'];
 
 export interface TargetRun {
   readonly key: TargetKey;
@@ -68,7 +82,10 @@ export interface TargetRun {
   readonly closed: Measured;
   /** Every closed-loop round, in order (round i of every target ran back to back). */
   readonly rounds: Measured[];
+  /** The open-loop round with the median p99. */
   readonly open: Measured;
+  /** Every open-loop round, in order (interleaved like the closed ones). */
+  readonly opens: Measured[];
 }
 
 export interface GatewayBenchResult {
@@ -80,7 +97,7 @@ const API_KEY = 'sk-1234';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
 
 /** Fleetgate's config: the seed's, plus rpm/tpm high enough never to bind, so admission does real work. */
-function configYaml(fakeUrl: string, deploymentId: string): string {
+function configYaml(fakeUrl: string, deploymentId: string, strategy?: string): string {
   return `model_list:
   - model_name: fake-openai-endpoint
     litellm_params:
@@ -95,7 +112,7 @@ function configYaml(fakeUrl: string, deploymentId: string): string {
       id: ${deploymentId}
 general_settings:
   master_key: ${API_KEY}
-`;
+${strategy ? `router_settings:\n  routing_strategy: ${strategy}\n` : ''}`;
 }
 
 async function redisCpuMicros(redis: Redis | undefined): Promise<number | undefined> {
@@ -162,8 +179,8 @@ interface Target {
   readonly apiKey?: string;
 }
 
-const medianBy = (xs: Measured[]) =>
-  [...xs].sort((a, b) => a.load.rps - b.load.rps)[Math.floor(xs.length / 2)]!;
+const medianBy = (xs: Measured[], by: (m: Measured) => number = (m) => m.load.rps) =>
+  [...xs].sort((a, b) => by(a) - by(b))[Math.floor(xs.length / 2)]!;
 
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-bench-'));
@@ -174,9 +191,11 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     started.push(fake);
     const upstream = `${fake.url}/chat/completions`;
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, configYaml(fake.url, `bench-${randomUUID().slice(0, 8)}`));
+    writeFileSync(config, configYaml(fake.url, `bench-${randomUUID().slice(0, 8)}`, options.strategy));
+    if (options.strategy) options.log(`routing_strategy: ${options.strategy}`);
     options.log(`fake-llm at ${fake.url} (pid ${fake.pid}, latency 0 ms)`);
-    const want = (k: TargetKey) => !options.only || options.only.includes(k);
+    const want = (k: TargetKey) =>
+      options.only ? options.only.includes(k) : k !== 'base' || options.baseline !== undefined;
     const targets: Target[] = [];
     if (want('direct'))
       targets.push({
@@ -208,9 +227,22 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         redis: undefined,
       });
     }
-    if (options.redisUrl && (want('on') || want('vkey') || want('tkey'))) {
+    if (options.redisUrl && (want('on') || want('vkey') || want('tkey') || want('base'))) {
       redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
+      if (want('base')) {
+        if (!options.baseline) throw new Error('target base needs --baseline DIR');
+        const main = join(options.baseline, 'apps/gateway/dist/main.js');
+        const base = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl, main });
+        started.push(base);
+        targets.push({
+          key: 'base',
+          label: 'baseline build, Redis on',
+          url: `${base.url}/chat/completions`,
+          proxy: base,
+          redis,
+        });
+      }
       const on = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
       started.push(on);
       targets.push({
@@ -277,13 +309,29 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         );
       }
     }
+    const openRounds = options.openRounds ?? 1;
+    const open = new Map<TargetKey, Measured[]>(targets.map((t) => [t.key, []]));
+    for (let r = 1; r <= openRounds; r++) {
+      for (const t of targets) {
+        const m = await measure(options, 'open', t.url, fake, t.proxy, t.redis, t.apiKey);
+        open.get(t.key)!.push(m);
+        options.log(
+          `  round ${r}/${openRounds} open loop ${options.rate} req/s, ${t.label}: p50 ${fmt(m.load.latency.p50, 2)} ms, p99 ${fmt(m.load.latency.p99, 2)} ms`,
+        );
+      }
+    }
     const runs: TargetRun[] = [];
     for (const t of targets) {
-      options.log(`  open loop, ${options.rate} req/s, ${t.label} …`);
-      const open = await measure(options, 'open', t.url, fake, t.proxy, t.redis, t.apiKey);
-      options.log(`    p50 ${fmt(open.load.latency.p50, 2)} ms, p99 ${fmt(open.load.latency.p99, 2)} ms`);
       const all = closed.get(t.key)!;
-      runs.push({ key: t.key, label: t.label, closed: medianBy(all), rounds: all, open });
+      const opens = open.get(t.key)!;
+      runs.push({
+        key: t.key,
+        label: t.label,
+        closed: medianBy(all),
+        rounds: all,
+        open: medianBy(opens, (m) => m.load.latency.p99),
+        opens,
+      });
     }
     const { log: _log, ...rest } = options;
     return { options: rest, runs };
@@ -326,6 +374,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
     fmt(r.open.proxyCpu),
     fmt(r.open.redisCpu),
     errorsOf(r.open.load),
+    r.opens.map((m) => `${fmt(m.load.latency.p50, 2)}/${fmt(m.load.latency.p99, 1)}`).join(', '),
   ]);
   const direct = by('direct');
   const bare = by('bare');
@@ -364,6 +413,34 @@ export function gatewayReport(result: GatewayBenchResult): string {
       : undefined;
   const pct = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v * 100, 1)} %`);
   const ms = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v, 3)} ms`);
+  /** The median over open-loop rounds of a − bare, each pair measured back to back in the same round. */
+  const addedOverBare = (a: TargetRun, pick: (m: Measured) => number) => {
+    if (!bare) return undefined;
+    const xs = a.opens
+      .map((m, i) => (bare.opens[i] ? pick(m) - pick(bare.opens[i]!) : undefined))
+      .filter((x): x is number => x !== undefined)
+      .sort((x, y) => x - y);
+    return xs.length ? xs[Math.floor(xs.length / 2)] : undefined;
+  };
+  const signedMs = (v: number | undefined) => (v === undefined ? '—' : `${v >= 0 ? '+' : ''}${fmt(v, 2)} ms`);
+  // Issue 11's targets, every Fleetgate variant against the bare proxy of the same round.
+  const overBareRows = runs
+    .filter((r) => r.key !== 'direct' && r.key !== 'bare')
+    .map((r) => {
+      const t = perRound(r, bare, (m) => m.load.rps);
+      const p50 = addedOverBare(r, (m) => m.load.latency.p50);
+      const p99 = addedOverBare(r, (m) => m.load.latency.p99);
+      return [
+        r.label,
+        `${pct(t)} ${verdict(t !== undefined ? t >= 0.85 : undefined)}`,
+        `${signedMs(p50)} ${verdict(p50 !== undefined ? p50 <= 0.5 : undefined)}`,
+        `${signedMs(p99)} ${verdict(p99 !== undefined ? p99 <= 1 : undefined)}`,
+        fmt(
+          perRound(r, bare, (m) => m.proxyCpu),
+          2,
+        ),
+      ];
+    });
   const ratioRows = [
     [
       'Fleetgate (Redis off) / bare proxy, throughput',
@@ -436,7 +513,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
       closedRows,
     ),
     '',
-    `### Open loop: ${options.rate} req/s for ${options.durationS} s after ${options.warmupS} s warm-up (latency from the scheduled send time)`,
+    `### Open loop: ${options.rate} req/s for ${options.durationS} s after ${options.warmupS} s warm-up, ${runs[0]?.opens.length ?? 0} interleaved rounds (latency from the scheduled send time; the round with the median p99 is shown)`,
     '',
     mdTable(
       [
@@ -450,10 +527,28 @@ export function gatewayReport(result: GatewayBenchResult): string {
         'proxy CPU-µs/req',
         'Redis CPU-µs/req',
         'errors',
+        'p50/p99 ms per round',
       ],
       openRows,
     ),
     '',
+    ...(bare && overBareRows.length > 0
+      ? [
+          `### Against the bare proxy, round by round (issue 11: throughput ≥ 85 %; at ${options.rate} req/s p50 ≤ bare + 0.5 ms, p99 ≤ bare + 1 ms)`,
+          '',
+          mdTable(
+            [
+              'target',
+              'req/s ÷ bare (closed, median of rounds)',
+              `p50 − bare at ${options.rate} req/s (median of rounds)`,
+              `p99 − bare at ${options.rate} req/s (median of rounds)`,
+              'CPU/req ÷ bare (closed)',
+            ],
+            overBareRows,
+          ),
+          '',
+        ]
+      : []),
     '### Ratios (compare within this run only)',
     '',
     mdTable(['ratio', 'value', 'target', 'verdict'], ratioRows),
@@ -462,6 +557,8 @@ export function gatewayReport(result: GatewayBenchResult): string {
       'with `rpm: 100000000`, `tpm: 10000000000` in both variants, so admission does real work; the only ' +
       'difference between "Redis off" and "Redis on" is the store (in-memory vs `REDIS_URL`). ' +
       "Payload: the seed locustfile's (~16 KB, fresh uuid per request). fake-llm answers with 0 ms latency." +
+      (options.strategy ? ` \`router_settings.routing_strategy: ${options.strategy}\`.` : '') +
+      (options.baseline ? ` Baseline build: ${options.baseline}.` : '') +
       (on ? '' : ` Redis on: skipped (${options.redisSkipReason ?? 'no Redis'}).`),
   ].join('\n');
 }
@@ -476,7 +573,10 @@ export function parseGatewayArgs(argv: readonly string[]) {
       warmup: { type: 'string', default: '2' },
       'no-redis': { type: 'boolean', default: false },
       rounds: { type: 'string', default: '5' },
+      'open-rounds': { type: 'string' },
       only: { type: 'string' },
+      strategy: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const only = values.only?.split(',').map((k) => k.trim()) as TargetKey[] | undefined;
@@ -491,6 +591,9 @@ export function parseGatewayArgs(argv: readonly string[]) {
     warmupS: Number(values.warmup),
     noRedis: values['no-redis'],
     only,
+    openRounds: Number(values['open-rounds'] ?? values.rounds),
+    strategy: values.strategy,
+    baseline: values.baseline,
   };
 }
 

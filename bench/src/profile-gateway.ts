@@ -1,10 +1,14 @@
 /**
  * Profiles Fleetgate under one closed-loop run and lists the functions with the most self time.
  *   node bench/dist/profile-gateway.js [--redis | --bare] [--connections 64] [--duration 10] [--top 15] [--keep DIR]
+ *                                      [--open [--rate 500]] [--main DIR/apps/gateway/dist/main.js]
  * Starts fake-llm and Fleetgate (`node --cpu-prof`, LOG_LEVEL=info, the gateway bench's config), runs the
  * load from a separate process, stops the gateway (SIGTERM, so V8 writes the profile) and prints the
  * top self-time functions and the self time per package. `--bare` profiles the bare proxy instead
- * (for comparison). Not part of `npm run bench`.
+ * (for comparison). `--open` profiles an open loop at `--rate` req/s instead: where the CPU goes when
+ * requests arrive one at a time (each pays its own wake-ups), which is what the latency at 500 req/s
+ * is made of. `--main` profiles another build's gateway (an A/B against a baseline checkout). Not part
+ * of `npm run bench`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -125,6 +129,9 @@ if (isMain(import.meta.url)) {
       duration: { type: 'string', default: '10' },
       top: { type: 'string', default: '15' },
       keep: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      rate: { type: 'string', default: '500' },
+      main: { type: 'string' },
     },
   });
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-prof-'));
@@ -154,12 +161,12 @@ general_settings:
     const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', values.keep ?? dir];
     gateway = values.bare
       ? await startBareProxy(`${fake.url}/chat/completions`, nodeArgs)
-      : await startGateway({ config, redisUrl, nodeArgs });
+      : await startGateway({ config, redisUrl, nodeArgs, main: values.main });
     const result = await runLoadInChild({
       url: `${gateway.url}/chat/completions`,
-      mode: 'closed',
-      connections: Number(values.connections),
-      rate: 500,
+      mode: values.open ? 'open' : 'closed',
+      connections: values.open ? 256 : Number(values.connections),
+      rate: Number(values.rate),
       durationS: Number(values.duration),
       warmupS: 2,
       apiKey: 'sk-1234',
@@ -180,8 +187,8 @@ general_settings:
     const { functions, packages, totalMs } = analyse(profile);
     const top = Number(values.top);
     console.log(
-      `${values.bare ? 'bare proxy' : `Fleetgate (${redisUrl ? 'Redis on' : 'Redis off'})`}, closed loop ${values.connections} connections: ` +
-        `${fmt(result.rps)} req/s; profiled busy time ${fmt(totalMs)} ms over the process lifetime, ` +
+      `${values.bare ? 'bare proxy' : `Fleetgate (${redisUrl ? 'Redis on' : 'Redis off'})`}, ${values.open ? `open loop ${values.rate} req/s` : `closed loop ${values.connections} connections`}: ` +
+        `${fmt(result.rps)} req/s, p50 ${fmt(result.latency.p50, 2)} ms, p99 ${fmt(result.latency.p99, 2)} ms; profiled busy time ${fmt(totalMs)} ms over the process lifetime, ` +
         `${fmt(handled)} requests handled → ${fmt((totalMs * 1000) / handled)} µs/req (profiler overhead included)\n`,
     );
     console.log(
