@@ -96,83 +96,35 @@ export function createFleetGauges(registry: Registry) {
     registers: [registry],
   });
 
-  const keyLabels = ['hashed_api_key', 'api_key_alias'];
-  const maxBudget = new Gauge({
-    name: 'litellm_api_key_max_budget_metric',
-    help: 'Max budget (USD) of a virtual key this replica served; only keys with a budget',
-    labelNames: keyLabels,
-    aggregator: 'max',
-    registers: [registry],
+  budgetGauges(registry, {
+    max: 'litellm_api_key_max_budget_metric',
+    maxHelp: 'Max budget (USD) of a virtual key this replica served; only keys with a budget',
+    remaining: 'litellm_remaining_api_key_budget_metric',
+    remainingHelp:
+      'Budget (USD) a virtual key this replica served has left, fleet-wide, read from the key record at scrape time',
+    labelNames: ['hashed_api_key', 'api_key_alias'],
+    read: () => budgets(),
+    labels: (k) => ({ hashed_api_key: k.hash, api_key_alias: k.alias ?? NONE }),
   });
-  new Gauge({
-    name: 'litellm_remaining_api_key_budget_metric',
-    help: 'Budget (USD) a virtual key this replica served has left, fleet-wide, read from the key record at scrape time',
-    labelNames: keyLabels,
-    aggregator: 'min',
-    registers: [registry],
-    async collect() {
-      const read = await budgets().catch(() => undefined);
-      if (!read) return; // Redis away: keep the last values rather than pretend the keys are gone.
-      this.reset();
-      maxBudget.reset();
-      for (const k of read) {
-        const labels = { hashed_api_key: k.hash, api_key_alias: k.alias ?? NONE };
-        this.set(labels, Math.max(0, k.maxBudget - k.spend));
-        maxBudget.set(labels, k.maxBudget);
-      }
-    },
+  budgetGauges(registry, {
+    max: 'litellm_team_max_budget_metric',
+    maxHelp: 'Max budget (USD) of a team whose keys this replica served; only teams with a budget',
+    remaining: 'litellm_remaining_team_budget_metric',
+    remainingHelp:
+      'Budget (USD) a team whose keys this replica served has left, fleet-wide, read from the team record at scrape time',
+    labelNames: ['team', 'team_alias'],
+    read: () => teamBudgets(),
+    labels: (t) => ({ team: t.id, team_alias: t.alias ?? NONE }),
   });
-
-  const teamLabels = ['team', 'team_alias'];
-  const teamMax = new Gauge({
-    name: 'litellm_team_max_budget_metric',
-    help: 'Max budget (USD) of a team whose keys this replica served; only teams with a budget',
-    labelNames: teamLabels,
-    aggregator: 'max',
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'litellm_remaining_team_budget_metric',
-    help: 'Budget (USD) a team whose keys this replica served has left, fleet-wide, read from the team record at scrape time',
-    labelNames: teamLabels,
-    aggregator: 'min',
-    registers: [registry],
-    async collect() {
-      const read = await teamBudgets().catch(() => undefined);
-      if (!read) return;
-      this.reset();
-      teamMax.reset();
-      for (const t of read) {
-        const labels = { team: t.id, team_alias: t.alias ?? NONE };
-        this.set(labels, Math.max(0, t.maxBudget - t.spend));
-        teamMax.set(labels, t.maxBudget);
-      }
-    },
-  });
-
-  const userMax = new Gauge({
-    name: 'litellm_user_max_budget_metric',
-    help: 'Max budget (USD) of a user whose keys this replica served; only users with a budget',
+  budgetGauges(registry, {
+    max: 'litellm_user_max_budget_metric',
+    maxHelp: 'Max budget (USD) of a user whose keys this replica served; only users with a budget',
+    remaining: 'litellm_remaining_user_budget_metric',
+    remainingHelp:
+      'Budget (USD) a user whose keys this replica served has left, fleet-wide, read from the user record at scrape time',
     labelNames: ['user'],
-    aggregator: 'max',
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'litellm_remaining_user_budget_metric',
-    help: 'Budget (USD) a user whose keys this replica served has left, fleet-wide, read from the user record at scrape time',
-    labelNames: ['user'],
-    aggregator: 'min',
-    registers: [registry],
-    async collect() {
-      const read = await userBudgets().catch(() => undefined);
-      if (!read) return;
-      this.reset();
-      userMax.reset();
-      for (const u of read) {
-        this.set({ user: u.id }, Math.max(0, u.maxBudget - u.spend));
-        userMax.set({ user: u.id }, u.maxBudget);
-      }
-    },
+    read: () => userBudgets(),
+    labels: (u) => ({ user: u.id }),
   });
 
   return {
@@ -206,4 +158,48 @@ export function createFleetGauges(registry: Registry) {
       userBudgets = read;
     },
   };
+}
+
+/**
+ * An owner's (key's, team's, user's) max-budget and remaining-budget gauges, read at scrape time:
+ * one series per budgeted owner, none for an owner without a budget. When the read fails (Redis
+ * away) the last values stay rather than pretend the owners are gone.
+ */
+function budgetGauges<B extends { readonly spend: number; readonly maxBudget: number }>(
+  registry: Registry,
+  o: {
+    max: string;
+    maxHelp: string;
+    remaining: string;
+    remainingHelp: string;
+    labelNames: string[];
+    read: () => Promise<readonly B[]>;
+    labels: (b: B) => Record<string, string>;
+  },
+): void {
+  const max = new Gauge({
+    name: o.max,
+    help: o.maxHelp,
+    labelNames: o.labelNames,
+    aggregator: 'max',
+    registers: [registry],
+  });
+  new Gauge({
+    name: o.remaining,
+    help: o.remainingHelp,
+    labelNames: o.labelNames,
+    aggregator: 'min',
+    registers: [registry],
+    async collect() {
+      const read = await o.read().catch(() => undefined);
+      if (!read) return;
+      this.reset();
+      max.reset();
+      for (const b of read) {
+        const labels = o.labels(b);
+        this.set(labels, Math.max(0, b.maxBudget - b.spend));
+        max.set(labels, b.maxBudget);
+      }
+    },
+  });
 }

@@ -1,12 +1,13 @@
 import type { AdapterContext } from '../adapter-context.js';
 import { apiBaseLabel } from '../common/api-base-label.js';
 import { jsonBody } from '../common/json.js';
+import { modelTargets } from '../common/model-targets.js';
 import { createScrubber } from '../common/scrub.js';
 import { googleError } from '../gemini/errors.js';
 import { googleAuthedRequests } from '../google/authed-request.js';
 import type { GoogleTokenSource } from '../google/token-cache.js';
 import { baseHeaders } from '../openai/openai-compatible.js';
-import type { Endpoint, ProviderAdapter, Translator, UpstreamTarget } from '../types.js';
+import type { Endpoint, ProviderAdapter, Translator } from '../types.js';
 import { anthropicAnswers } from './anthropic-adapter.js';
 import { anthropicError, anthropicErrorOf } from './errors.js';
 import { toAnthropicRequest } from './request.js';
@@ -32,17 +33,7 @@ export function createVertexClaudeAdapter(
   const headers = baseHeaders(ctx.params.extra_headers);
   const scrub = createScrubber([], () => o.tokens.recent());
   const defaultModel = ctx.upstreamModel;
-  const targets = new Map<string, UpstreamTarget>();
-  const targetFor = (model: string, method: RawMethod): UpstreamTarget => {
-    const key = `${method} ${model}`;
-    let t = targets.get(key);
-    if (!t) {
-      const u = new URL(o.url(model, method));
-      t = { origin: u.origin, path: `${u.pathname}${u.search}` };
-      if (model === defaultModel) targets.set(key, t);
-    }
-    return t;
-  };
+  const targetFor = modelTargets(o.url, defaultModel);
   const send = googleAuthedRequests(o.tokens, headers, `${ctx.provider} deployment ${ctx.deploymentName}`);
   const openai: Translator = {
     request(input, io) {

@@ -1,22 +1,10 @@
 import { GatewayError } from '../../errors.js';
 import type { ProviderAdapter, StreamTranslation, TranslateInput, Translator, Usage } from '../types.js';
+import { SHARED_COMPLETION_FIELDS } from './completion-fields.js';
 import { SseReader } from './sse-reader.js';
 
 /** `/completions` fields a chat request takes as they are. */
-const SHARED_FIELDS = [
-  'max_tokens',
-  'temperature',
-  'top_p',
-  'n',
-  'stop',
-  'presence_penalty',
-  'frequency_penalty',
-  'logit_bias',
-  'user',
-  'seed',
-  'stream',
-  'stream_options',
-] as const;
+const CHAT_FIELDS = [...SHARED_COMPLETION_FIELDS, 'stream_options'] as const;
 
 /**
  * `/completions` for a provider that only chats (Anthropic, Gemini, Vertex AI, Bedrock), as LiteLLM's
@@ -52,7 +40,7 @@ function asChat(input: TranslateInput): TranslateInput {
     model: body['model'],
     messages: [{ role: 'user', content: promptOf(body) }],
   };
-  for (const f of SHARED_FIELDS) if (body[f] !== undefined) out[f] = body[f];
+  for (const f of CHAT_FIELDS) if (body[f] !== undefined) out[f] = body[f];
   return { ...input, endpoint: 'chat', body: out, raw: Buffer.from(JSON.stringify(out)) };
 }
 

@@ -2,6 +2,7 @@ import { AdapterConfigError, type AdapterContext, firstSet } from '../adapter-co
 import { createVertexClaudeAdapter } from '../anthropic/vertex-claude.js';
 import { apiBaseLabel } from '../common/api-base-label.js';
 import { jsonBody } from '../common/json.js';
+import { modelTargets } from '../common/model-targets.js';
 import { createScrubber } from '../common/scrub.js';
 import { googleAuthedRequests } from '../google/authed-request.js';
 import { readGoogleCredentials } from '../google/credentials.js';
@@ -145,24 +146,10 @@ export function createGeminiAdapter(ctx: AdapterContext): ProviderAdapter {
   });
 }
 
-function target(url: string): UpstreamTarget {
-  const u = new URL(url);
-  return { origin: u.origin, path: `${u.pathname}${u.search}` };
-}
-
 function createGoogleAdapter(spec: GoogleAdapterSpec): ProviderAdapter {
   const { ctx } = spec;
   const defaultModel = ctx.upstreamModel;
-  const targets = new Map<string, UpstreamTarget>();
-  const targetFor = (model: string, method: Method) => {
-    const key = `${method} ${model}`;
-    let t = targets.get(key);
-    if (!t) {
-      t = target(spec.url(model, method));
-      if (model === defaultModel) targets.set(key, t);
-    }
-    return t;
-  };
+  const targetFor = modelTargets(spec.url, defaultModel);
   const headers = baseHeaders(ctx.params.extra_headers);
   if (spec.apiKey) headers['x-goog-api-key'] = spec.apiKey;
   const tokens = spec.tokens;

@@ -1,14 +1,11 @@
 import { GatewayError } from '../../errors.js';
 import { usageFromJson } from '../../proxy/usage.js';
 import type { AdapterContext } from '../adapter-context.js';
-import { apiBaseLabel } from '../common/api-base-label.js';
-import { jsonBody } from '../common/json.js';
+import { SHARED_COMPLETION_FIELDS } from '../common/completion-fields.js';
 import { ChunkWriter, completionId, openAiUsage } from '../common/openai-chunks.js';
-import { createScrubber } from '../common/scrub.js';
 import { SseReader } from '../common/sse-reader.js';
 import type { ProviderAdapter, StreamTranslation, TranslateInput, Translator, Usage } from '../types.js';
-import { ALL_ENDPOINTS, baseHeaders, endpointTargets } from './openai-compatible.js';
-import { createOpenAiTranslator } from './openai-translator.js';
+import { createOpenAiCompatibleAdapter } from './openai-compatible.js';
 
 /**
  * `text-completion-openai/` (instruct models such as gpt-3.5-turbo-instruct, which have no chat
@@ -18,31 +15,11 @@ import { createOpenAiTranslator } from './openai-translator.js';
  * assistant's content.
  */
 export function createTextCompletionAdapter(ctx: AdapterContext, defaultApiBase: string): ProviderAdapter {
-  const p = ctx.params;
-  const apiBase = p.api_base ?? defaultApiBase;
-  const targets = endpointTargets(apiBase);
-  const headers = baseHeaders(p.extra_headers);
-  if (p.api_key) headers['authorization'] = `Bearer ${p.api_key}`;
-  if (p.organization) headers['openai-organization'] = p.organization;
-  const scrub = createScrubber([p.api_key]);
-  const passThrough = createOpenAiTranslator({
-    targets,
-    targetFor: (endpoint) => targets[endpoint],
-    headers,
-    upstreamModel: ctx.upstreamModel,
-    askUsage: true,
-    scrub,
-  });
+  // The deployment as any OpenAI-compatible one; only a chat request's way there and back differs.
+  const base = createOpenAiCompatibleAdapter(ctx, defaultApiBase);
+  const passThrough = base.openai;
   const chat: Translator = {
-    request(input, io) {
-      if (input.endpoint !== 'chat') return passThrough.request(input, io);
-      const model = input.upstreamModel ?? ctx.upstreamModel;
-      return {
-        target: targets.completions,
-        headers,
-        body: jsonBody(completionBody(input, model), input.raw),
-      };
-    },
+    request: (input, io) => passThrough.request(input.endpoint === 'chat' ? asCompletion(input) : input, io),
     isStream: passThrough.isStream,
     decodeJson(body, input) {
       if (input.endpoint !== 'chat') return passThrough.decodeJson(body, input);
@@ -55,41 +32,31 @@ export function createTextCompletionAdapter(ctx: AdapterContext, defaultApiBase:
     },
     decodeError: passThrough.decodeError,
   };
-  return {
-    provider: ctx.provider,
-    api: 'openai',
-    endpoints: ALL_ENDPOINTS,
-    apiBase: apiBaseLabel(apiBase),
-    openai: chat,
-  };
+  return { ...base, openai: chat };
 }
 
-/** Chat fields `/completions` takes as they are. */
-const SHARED_FIELDS = [
-  'max_tokens',
-  'temperature',
-  'top_p',
-  'n',
-  'stop',
-  'presence_penalty',
-  'frequency_penalty',
-  'logit_bias',
-  'user',
-  'seed',
-  'stream',
-  'suffix',
-  'echo',
-  'best_of',
-  'logprobs',
-] as const;
+/** Chat fields `/completions` takes as they are: the shared ones, and those only `/completions` knows. */
+const COMPLETION_FIELDS = [...SHARED_COMPLETION_FIELDS, 'suffix', 'echo', 'best_of', 'logprobs'] as const;
+
+/**
+ * A chat request as the `/completions` request LiteLLM makes of it; the pass-through then sets the
+ * upstream model and asks a stream for its usage.
+ */
+function asCompletion(input: TranslateInput): TranslateInput {
+  const body = completionBody(input);
+  return { ...input, endpoint: 'completions', body, raw: Buffer.from(JSON.stringify(body)) };
+}
 
 /** The `/completions` body for a chat request (LiteLLM's `_transform_prompt`). */
-function completionBody(input: TranslateInput, model: string): Record<string, unknown> {
+function completionBody(input: TranslateInput): Record<string, unknown> {
   const body = input.body;
   const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
   const texts = messages.map((m, i) => textOf(m, i));
-  const out: Record<string, unknown> = { model, prompt: texts.length === 1 ? texts[0] : texts };
-  for (const f of SHARED_FIELDS) if (body[f] !== undefined) out[f] = body[f];
+  const out: Record<string, unknown> = {
+    model: body['model'],
+    prompt: texts.length === 1 ? texts[0] : texts,
+  };
+  for (const f of COMPLETION_FIELDS) if (body[f] !== undefined) out[f] = body[f];
   // Chat's newer name for the completion budget.
   if (out['max_tokens'] === undefined && body['max_completion_tokens'] !== undefined)
     out['max_tokens'] = body['max_completion_tokens'];
@@ -98,7 +65,6 @@ function completionBody(input: TranslateInput, model: string): Record<string, un
     if (out['logprobs'] && typeof body['top_logprobs'] === 'number') out['logprobs'] = body['top_logprobs'];
     else delete out['logprobs'];
   }
-  if (input.stream) out['stream_options'] = { include_usage: true };
   return out;
 }
 
