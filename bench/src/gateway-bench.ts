@@ -8,7 +8,7 @@
  * generator runs in its own process; CPU per request is read from /proc for the proxy, the fake
  * upstream and (INFO cpu) Redis across the measured interval.
  *
- *   node bench/dist/gateway-bench.js [--connections 64] [--duration 10] [--rate 500] [--warmup 2] [--no-redis]
+ *   node bench/dist/gateway-bench.js [--connections 64] [--duration 10] [--rate 500] [--warmup 2] [--prewarm 10] [--no-redis]
  *                                    [--only direct,bare,off,on,vkey,tkey,base] [--rounds 5] [--open-rounds N]
  *                                    [--strategy NAME] [--baseline DIR]
  * `--strategy` sets `router_settings.routing_strategy` in the generated config; `--baseline DIR` adds
@@ -40,6 +40,8 @@ export interface GatewayBenchOptions {
   readonly durationS: number;
   readonly rate: number;
   readonly warmupS: number;
+  /** Seconds of closed-loop load on every target before the first round (JIT warm-up). @default 0 */
+  readonly prewarmS?: number | undefined;
   /**
    * Closed-loop rounds. Each round measures every target in turn with all of them running, and the
    * ratios are the medians of the per-round ratios: a noisy neighbour slowing the machine for a few
@@ -298,6 +300,24 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
       options.log(`${t.label}: ${t.proxy ? `pid ${t.proxy.pid}, ` : ''}${t.url}`);
     }
 
+    // Before any round: each target under the closed loop for a while, so that the first round does
+    // not measure V8 still optimising (a gateway has more code to warm up than the bare proxy; with
+    // --trace-opt its compilations tail off only after ~10 s at full load).
+    const prewarmS = options.prewarmS ?? 0;
+    if (prewarmS > 0) {
+      for (const t of targets) {
+        await measure(
+          { ...options, durationS: prewarmS, warmupS: 0 },
+          'closed',
+          t.url,
+          fake,
+          t.proxy,
+          t.redis,
+          t.apiKey,
+        );
+        options.log(`  pre-warmed ${t.label} for ${prewarmS} s`);
+      }
+    }
     const rounds = options.rounds ?? 3;
     const closed = new Map<TargetKey, Measured[]>(targets.map((t) => [t.key, []]));
     for (let r = 1; r <= rounds; r++) {
@@ -496,7 +516,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
     ],
   ];
   return [
-    `### Closed loop: ${options.connections} connections, ${options.durationS} s measured after ${options.warmupS} s warm-up, ${runs[0]?.rounds.length ?? 0} interleaved rounds (the round with the median req/s is shown; ratios below are medians of per-round ratios)`,
+    `### Closed loop: ${options.connections} connections, ${options.durationS} s measured after ${options.warmupS} s warm-up${options.prewarmS ? ` (every target pre-warmed for ${options.prewarmS} s before the first round)` : ''}, ${runs[0]?.rounds.length ?? 0} interleaved rounds (the round with the median req/s is shown; ratios below are medians of per-round ratios)`,
     '',
     mdTable(
       [
@@ -571,6 +591,7 @@ export function parseGatewayArgs(argv: readonly string[]) {
       duration: { type: 'string', default: '10' },
       rate: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '2' },
+      prewarm: { type: 'string', default: '10' },
       'no-redis': { type: 'boolean', default: false },
       rounds: { type: 'string', default: '5' },
       'open-rounds': { type: 'string' },
@@ -589,6 +610,7 @@ export function parseGatewayArgs(argv: readonly string[]) {
     durationS: Number(values.duration),
     rate: Number(values.rate),
     warmupS: Number(values.warmup),
+    prewarmS: Number(values.prewarm),
     noRedis: values['no-redis'],
     only,
     openRounds: Number(values['open-rounds'] ?? values.rounds),

@@ -1,7 +1,7 @@
 import { describeError, outcomeOf, StoreCallError } from './call-outcome.js';
 import type { CallRecord } from './call-records.js';
 import { hex12 } from './scripts/window.js';
-import { createTickQueue } from './tick-queue.js';
+import { createTickQueue, type TickGroup } from './tick-queue.js';
 
 /** Calls admit.lua and hands its reply over as bytes: numkeys, keys…, args… */
 export type AdmitCall = (...args: string[]) => Promise<unknown>;
@@ -25,6 +25,8 @@ export interface AdmitBatcherOptions<C> {
   readonly records: { next(): CallRecord; failed(): void };
   /** One admission per script call instead of one call per tick. @default true */
   readonly batched?: boolean | undefined;
+  /** Flushed with other queues at the end of a tick (the settlements'), in one write. */
+  readonly tickGroup?: TickGroup | undefined;
   /** How long a caller waits for the reply before its admission's outcome is unknown. @default no limit */
   readonly replyTimeoutMs?: number | undefined;
   /** How long a call's record lives in Redis: an unknown outcome is resolved within it or not at all. */
@@ -140,7 +142,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
       : (
           (q) => (p: Pending<C>) =>
             q.push(p)
-        )(createTickQueue(flush, MAX_BATCH));
+        )(createTickQueue(flush, MAX_BATCH, options.tickGroup));
   return (args: AdmissionArgs<C>): Promise<number[]> =>
     new Promise((resolve, reject) => {
       push({

@@ -14,6 +14,7 @@ import { COOLDOWN_LUA, HEARTBEAT_LUA, RENEW_LUA, RESOLVE_LUA } from './scripts/s
 import { hex12, STATE_COOL_OFFSET } from './scripts/window.js';
 import { writebackScript } from './scripts/writeback.js';
 import { createSettleBatcher } from './settle-batcher.js';
+import { createTickGroup } from './tick-queue.js';
 import type { Admission, AdmitRequest, FleetStore, Ticket } from './types.js';
 
 export type RedisClient = Redis | Cluster;
@@ -120,7 +121,10 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   const clock = createRedisClock();
   const records = createCallRecords(keys, `${options.replicaId ?? randomUUID()}:${Date.now().toString(36)}`);
   const event = options.onEvent ?? (() => {});
+  // Settlements join first: in a shared write they go before the admissions.
+  const tickGroup = createTickGroup((run) => corked(client, run));
   const settlements = createSettleBatcher({
+    tickGroup,
     settle: (...args) => scripts.settle(...args),
     keys,
     records,
@@ -133,6 +137,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
     resolve: (record) => scripts.resolve(1, record.key, record.field, recordTtlMs),
     records,
     batched: options.batchAdmissions ?? true,
+    tickGroup,
     replyTimeoutMs: options.replyTimeoutMs,
     recordTtlMs,
     onOrphan(context, reply) {
@@ -274,6 +279,21 @@ function defineScripts(client: RedisClient, geo: Geometry, recordTtlMs: number):
     resolve: define('resolve', RESOLVE_LUA, undefined, true),
     writeback: define('writeback', writebackScript(geo, recordTtlMs), undefined, true),
   };
+}
+
+/**
+ * Runs `run` with the client's connection corked: what it writes leaves in one write when it returns.
+ * A cluster client, or a connection not yet up (ioredis queues commands then), runs it as it is.
+ */
+function corked(client: RedisClient, run: () => void): void {
+  const socket = (client as { stream?: { cork?(): void; uncork?(): void; writable?: boolean } }).stream;
+  if (!socket?.cork || !socket.uncork || !socket.writable) return run();
+  socket.cork();
+  try {
+    run();
+  } finally {
+    socket.uncork();
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CallRecord } from './call-records.js';
 import type { KeyLayout } from './keys.js';
 import { limitArg } from './options.js';
 import { DELTA_OFFSET, hex12 } from './scripts/window.js';
-import { createTickQueue } from './tick-queue.js';
+import { createTickQueue, type TickGroup } from './tick-queue.js';
 import type { LatencySample, Outcome, OutcomeCounts, Ticket } from './types.js';
 
 /** Calls settle.lua: numkeys, keys…, args… */
@@ -19,6 +19,8 @@ export interface SettleBatcherOptions {
   readonly onResend?: (() => void) | undefined;
   /** A call given up on: no send was known to arrive before its record would have expired. */
   readonly onLost?: ((settlements: number) => void) | undefined;
+  /** Flushed with other queues at the end of a tick (the admissions'), in one write. */
+  readonly tickGroup?: TickGroup | undefined;
 }
 
 interface Pending {
@@ -186,7 +188,7 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
     }
     return send(batch, keyArgs, args, order, answers, Date.now(), generation);
   };
-  const queue = createTickQueue(flush, 128);
+  const queue = createTickQueue(flush, 128, options.tickGroup);
   return {
     /**
      * Queues one settlement; resolves with the minute's counts for a failure once it is applied
