@@ -142,7 +142,7 @@ export function createAdmitBatcher<C>(options: AdmitBatcherOptions<C>) {
       : (
           (q) => (p: Pending<C>) =>
             q.push(p)
-        )(createTickQueue(flush, MAX_BATCH, options.tickGroup));
+        )(createTickQueue(flush, MAX_BATCH, { group: options.tickGroup }));
   return (args: AdmissionArgs<C>): Promise<number[]> =>
     new Promise((resolve, reject) => {
       push({

@@ -55,6 +55,13 @@ export interface RedisStoreOptions extends WindowOptions {
    * again or arriving late is a no-op, and a call whose reply never came can be resolved. @default 15000
    */
   readonly recordTtlMs?: number;
+  /**
+   * How long a routine settlement (a success: tokens corrected, the lease released) may wait to
+   * leave in the same write as the next admission, rather than wake Redis on its own. Failures and
+   * given-back admissions never wait. At a few hundred requests a second this halves the round trips
+   * per request; under load every tick has admissions anyway. @default 5
+   */
+  readonly settleWaitMs?: number;
   /** Told about Redis trouble the store handled (for logs and metrics). */
   readonly onEvent?: (event: StoreEvent, count: number) => void;
 }
@@ -125,6 +132,7 @@ export function createRedisStore(client: RedisClient, options: RedisStoreOptions
   const tickGroup = createTickGroup((run) => corked(client, run));
   const settlements = createSettleBatcher({
     tickGroup,
+    lazyMs: options.settleWaitMs ?? 5,
     settle: (...args) => scripts.settle(...args),
     keys,
     records,

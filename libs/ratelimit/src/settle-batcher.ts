@@ -21,6 +21,11 @@ export interface SettleBatcherOptions {
   readonly onLost?: ((settlements: number) => void) | undefined;
   /** Flushed with other queues at the end of a tick (the admissions'), in one write. */
   readonly tickGroup?: TickGroup | undefined;
+  /**
+   * How long a settlement with nothing urgent in it (no failure to count, no admission to give
+   * back) may wait to leave with the next admission's write instead of a write of its own. @default 0
+   */
+  readonly lazyMs?: number | undefined;
 }
 
 interface Pending {
@@ -188,7 +193,7 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
     }
     return send(batch, keyArgs, args, order, answers, Date.now(), generation);
   };
-  const queue = createTickQueue(flush, 128, options.tickGroup);
+  const queue = createTickQueue(flush, 128, { group: options.tickGroup, lazyMs: options.lazyMs });
   return {
     /**
      * Queues one settlement; resolves with the minute's counts for a failure once it is applied
@@ -215,7 +220,7 @@ export function createSettleBatcher(options: SettleBatcherOptions) {
         );
       if (!work) return Promise.resolve(undefined);
       return new Promise((resolve) => {
-        queue.push({ ticket, delta, failed, unused, actualCost, sample, resolve });
+        queue.push({ ticket, delta, failed, unused, actualCost, sample, resolve }, !failed && !unused);
       });
     },
     flushNow: queue.drain,

@@ -31,8 +31,8 @@ describe('tick queues', () => {
       run();
       log.push('close');
     });
-    const settle = createTickQueue((b: string[]) => void log.push(`settle ${b.join(',')}`), 100, group);
-    const admit = createTickQueue((b: string[]) => void log.push(`admit ${b.join(',')}`), 100, group);
+    const settle = createTickQueue((b: string[]) => void log.push(`settle ${b.join(',')}`), 100, { group });
+    const admit = createTickQueue((b: string[]) => void log.push(`admit ${b.join(',')}`), 100, { group });
     admit.push('a1');
     settle.push('s1');
     admit.push('a2');
@@ -43,5 +43,40 @@ describe('tick queues', () => {
     await tick();
     await tick();
     expect(log).toEqual(['open', 'admit a3', 'close']);
+  });
+});
+
+describe('lazy items', () => {
+  it('wait for the next eager flush of their group, and no longer than lazyMs', async () => {
+    const log: string[] = [];
+    const group = createTickGroup();
+    const settle = createTickQueue((b: string[]) => void log.push(`settle ${b.join(',')}`), 100, {
+      group,
+      lazyMs: 40,
+    });
+    const admit = createTickQueue((b: string[]) => void log.push(`admit ${b.join(',')}`), 100, { group });
+    settle.push('s1', true);
+    await tick();
+    await tick();
+    expect(log).toEqual([]);
+    admit.push('a1');
+    await tick();
+    expect(log).toEqual(['settle s1', 'admit a1']);
+    log.length = 0;
+    const pushed = performance.now();
+    settle.push('s2', true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log).toEqual([]);
+    await expect.poll(() => log, { timeout: 1_000, interval: 5 }).toEqual(['settle s2']);
+    expect(performance.now() - pushed).toBeGreaterThanOrEqual(35);
+  });
+
+  it('go at the end of the tick when an eager item joins them', async () => {
+    const flushed: string[][] = [];
+    const q = createTickQueue((b: string[]) => void flushed.push(b), 100, { lazyMs: 10_000 });
+    q.push('lazy', true);
+    q.push('eager');
+    await tick();
+    expect(flushed).toEqual([['lazy', 'eager']]);
   });
 });

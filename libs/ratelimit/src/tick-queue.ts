@@ -1,39 +1,40 @@
 /**
  * Collects what is asked for in one event-loop tick and hands it to `flush` together: when the tick
  * ends (setImmediate), or at once when `max` items are waiting. `flush` settles its items' promises
- * itself and never rejects. `drain` flushes now (a store closing). Queues that join a `group` are
- * flushed by the group, together (see createTickGroup).
+ * itself and never rejects. `drain` flushes now (a store closing). Queues that share a `group` are
+ * flushed by it, together (see createTickGroup). An item pushed as `lazy` may wait up to `lazyMs`
+ * for the next tick that flushes something anyway.
  */
 export function createTickQueue<T>(
   flush: (batch: T[]) => Promise<void> | void,
   max: number,
-  group?: TickGroup,
+  options: { readonly group?: TickGroup | undefined; readonly lazyMs?: number | undefined } = {},
 ) {
   let queue: T[] = [];
-  let scheduled = false;
   const drain = async (): Promise<void> => {
-    scheduled = false;
     const batch = queue;
     queue = [];
     if (batch.length > 0) await flush(batch);
   };
-  const schedule = group ? group.join(drain) : () => setImmediate(drain);
+  const due = (options.group ?? createTickGroup()).join(drain);
+  const lazyMs = options.lazyMs ?? 0;
   return {
-    push(item: T): void {
+    push(item: T, lazy = false): void {
       queue.push(item);
       if (queue.length >= max) void drain();
-      else if (!scheduled) {
-        scheduled = true;
-        schedule();
-      }
+      else due(lazy ? lazyMs : 0);
     },
     drain,
   };
 }
 
 export interface TickGroup {
-  /** Adds a queue's drain; returns what the queue calls to have it run at the end of this tick. */
-  join(drain: () => Promise<void>): () => void;
+  /**
+   * Adds a queue's drain; returns what the queue calls when it has something: the drain runs at the
+   * end of this tick, or — given `waitMs` — with the group's next end-of-tick flush, at the latest
+   * `waitMs` from now.
+   */
+  join(drain: () => Promise<void>): (waitMs: number) => void;
 }
 
 /**
@@ -44,7 +45,8 @@ export interface TickGroup {
  */
 export function createTickGroup(around: (run: () => void) => void = (run) => run()): TickGroup {
   const members: Array<{ due: boolean; drain: () => Promise<void> }> = [];
-  let scheduled = false;
+  let immediate = false;
+  let timer: NodeJS.Timeout | undefined;
   const runDue = () => {
     for (const m of members) {
       if (!m.due) continue;
@@ -53,19 +55,28 @@ export function createTickGroup(around: (run: () => void) => void = (run) => run
     }
   };
   const fire = () => {
-    scheduled = false;
+    immediate = false;
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
     around(runDue);
+  };
+  const fireLate = () => {
+    timer = undefined;
+    if (!immediate) around(runDue);
   };
   return {
     join(drain) {
       const member = { due: false, drain };
       members.push(member);
-      return () => {
+      return (waitMs) => {
         member.due = true;
-        if (!scheduled) {
-          scheduled = true;
+        if (immediate) return;
+        if (waitMs <= 0) {
+          immediate = true;
           setImmediate(fire);
-        }
+        } else timer ??= setTimeout(fireLate, waitMs);
       };
     },
   };
