@@ -295,7 +295,10 @@ function defineScripts(client: RedisClient, geo: Geometry, recordTtlMs: number):
  */
 function corked(client: RedisClient, run: () => void): void {
   const socket = (client as { stream?: { cork?(): void; uncork?(): void; writable?: boolean } }).stream;
-  if (!socket?.cork || !socket.uncork || !socket.writable) return run();
+  if (!socket?.cork || !socket.uncork || !socket.writable) {
+    run();
+    return;
+  }
   socket.cork();
   try {
     run();
