@@ -181,6 +181,13 @@ interface Target {
   readonly apiKey?: string;
 }
 
+/**
+ * The targets in round `r`'s order: each round starts one target later. On a shared VM a target's
+ * place in a round moved its CPU per request by ~5 % (the same binary measured first and last), as
+ * much as the builds being compared differed; rotating spreads that over every target.
+ */
+const rotated = <T>(xs: readonly T[], r: number): T[] => xs.map((_, i) => xs[(i + r) % xs.length]!);
+
 const medianBy = (xs: Measured[], by: (m: Measured) => number = (m) => m.load.rps) =>
   [...xs].sort((a, b) => by(a) - by(b))[Math.floor(xs.length / 2)]!;
 
@@ -321,7 +328,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const rounds = options.rounds ?? 3;
     const closed = new Map<TargetKey, Measured[]>(targets.map((t) => [t.key, []]));
     for (let r = 1; r <= rounds; r++) {
-      for (const t of targets) {
+      for (const t of rotated(targets, r - 1)) {
         const m = await measure(options, 'closed', t.url, fake, t.proxy, t.redis, t.apiKey);
         closed.get(t.key)!.push(m);
         options.log(
@@ -332,7 +339,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const openRounds = options.openRounds ?? 1;
     const open = new Map<TargetKey, Measured[]>(targets.map((t) => [t.key, []]));
     for (let r = 1; r <= openRounds; r++) {
-      for (const t of targets) {
+      for (const t of rotated(targets, r - 1)) {
         const m = await measure(options, 'open', t.url, fake, t.proxy, t.redis, t.apiKey);
         open.get(t.key)!.push(m);
         options.log(
