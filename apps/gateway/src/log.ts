@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 
 export type { Logger };
@@ -9,9 +8,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /**
  * JSON lines on stdout. Request and response bodies and headers are never logged, so keys cannot
  * leak through logs (log calls pass metadata fields by name; there is nothing to redact). Lines are
- * gathered in 8 KB batches and written asynchronously — a log line per request costs no write syscall
- * of its own — and flushed every 100 ms, so a quiet gateway's lines still appear at once; `flushLogs`
- * writes them out before a planned exit, and an exit hook whatever the exit.
+ * gathered in 8 KB batches, each written with one synchronous call — a log line per request costs no
+ * write syscall of its own — and written every 100 ms, so a quiet gateway's lines still appear at
+ * once, and at exit, however the process ends.
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -63,18 +62,16 @@ export function isoTime(ms: number): string {
 const broken = new WeakSet<object>();
 
 function bufferedStdout(): pino.DestinationStream {
-  const dest = pino.destination({ dest: STDOUT, sync: false, minLength: BATCH_CHARS });
+  // Synchronous writes (pino's own default), each of a whole batch: in order whatever happens next.
+  // An asynchronous destination had a batch in flight on a worker thread when the process exited
+  // while its exit hook wrote the later lines: they could land before it.
+  const dest = pino.destination({ dest: STDOUT, sync: true, minLength: 0 });
   // A closed stdout (the reader of a pipe exited) is not a reason to crash or hang: the gateway
   // keeps serving, and its logs are lost. Without a listener the write error would throw.
   dest.on('error', () => broken.add(dest));
-  const lines = new LineBatch(dest, STDOUT);
-  setInterval(() => {
-    lines.drain();
-    if (!broken.has(dest)) dest.flush();
-  }, 100).unref();
-  // Registered after the destination's own exit hook (which writes out what it holds): the lines
-  // still gathered here follow them, written synchronously, however the process ends.
-  process.on('exit', () => lines.writeOutSync());
+  const lines = new LineBatch(dest);
+  setInterval(() => lines.drain(), 100).unref();
+  process.on('exit', () => lines.drain());
   return lines;
 }
 
@@ -82,18 +79,15 @@ const STDOUT = 1;
 const BATCH_CHARS = 8 * 1024;
 
 /**
- * Lines gathered into one string of ~8 KB before the destination sees them. sonic-boom measures the
- * byte length of its whole pending buffer on every write and appends to it as a rope, which at a line
- * per request costs more than the line itself; handed a batch, it does that once per 8 KB.
+ * Lines gathered into one string of ~8 KB, written with one call: a line per request costs no write
+ * syscall of its own, and sonic-boom handles (EAGAIN, a closed pipe) one batch at a time. The batch
+ * is written when it is full, every 100 ms, on `flush`, after a fatal line and at exit.
  */
 class LineBatch {
   private lines: string[] = [];
   private chars = 0;
 
-  constructor(
-    private readonly dest: pino.DestinationStream & Flushable,
-    private readonly fd: number,
-  ) {}
+  constructor(private readonly dest: pino.DestinationStream) {}
 
   write(line: string): boolean {
     this.lines.push(line);
@@ -102,45 +96,32 @@ class LineBatch {
     return true;
   }
 
-  /** Hands the gathered lines to the destination (which writes them once it holds 8 KB, or on flush). */
   drain(): void {
     if (this.chars === 0) return;
-    const text = this.take();
-    if (!broken.has(this.dest)) this.dest.write(text);
+    const text = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
+    this.lines = [];
+    this.chars = 0;
+    if (broken.has(this.dest)) return;
+    try {
+      this.dest.write(text);
+    } catch {
+      // A destination that cannot take more: the lines are lost, the gateway goes on.
+    }
   }
 
   flush(cb?: (error?: Error) => void): void {
     this.drain();
-    if (broken.has(this.dest) || !this.dest.flush) cb?.();
-    else this.dest.flush(cb);
+    cb?.();
   }
 
   /** pino calls it after a fatal line: the line is written before whatever follows it. */
   flushSync(): void {
     this.drain();
-    if (!broken.has(this.dest)) this.dest.flushSync?.();
-  }
-
-  writeOutSync(): void {
-    if (this.chars === 0 || broken.has(this.dest)) return;
-    try {
-      writeSync(this.fd, this.take());
-    } catch {
-      // Exiting with a stdout that cannot take more: the lines are lost, the exit is not delayed.
-    }
-  }
-
-  private take(): string {
-    const text = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
-    this.lines = [];
-    this.chars = 0;
-    return text;
   }
 }
 
 interface Flushable {
   flush?: (cb?: (error?: Error) => void) => void;
-  flushSync?: () => void;
 }
 
 /**
