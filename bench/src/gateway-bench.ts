@@ -95,11 +95,11 @@ export interface GatewayBenchResult {
   readonly runs: TargetRun[];
 }
 
-const API_KEY = 'sk-1234';
+export const API_KEY = 'sk-1234';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
 
 /** Fleetgate's config: the seed's, plus rpm/tpm high enough never to bind, so admission does real work. */
-function configYaml(fakeUrl: string, deploymentId: string, strategy?: string): string {
+export function configYaml(fakeUrl: string, deploymentId: string, strategy?: string): string {
   return `model_list:
   - model_name: fake-openai-endpoint
     litellm_params:

@@ -21,9 +21,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { findRedis } from './gateway-bench.js';
+import { API_KEY, configYaml, findRedis } from './gateway-bench.js';
 import { locustBody } from './payload.js';
-import { BENCH_DIST, freePort, GATEWAY_MAIN, isMain, startFakeLlm, track } from './procs.js';
+import {
+  BENCH_DIST,
+  freePort,
+  GATEWAY_ENV_OVERRIDES,
+  GATEWAY_MAIN,
+  isMain,
+  startFakeLlm,
+  track,
+} from './procs.js';
 import { fmt, mdTable } from './stats.js';
 
 type Key = 'bare' | 'off' | 'on' | 'base';
@@ -59,26 +67,6 @@ interface Options {
   readonly log: (line: string) => void;
 }
 
-const KEY = 'sk-1234';
-
-function config(fakeUrl: string, strategy: string | undefined): string {
-  return `model_list:
-  - model_name: fake-openai-endpoint
-    litellm_params:
-      model: aiohttp_openai/any
-      api_base: ${fakeUrl}/chat/completions
-      api_key: "test"
-      rpm: 100000000
-      tpm: 10000000000
-      input_cost_per_token: 0.0000025
-      output_cost_per_token: 0.00001
-    model_info:
-      id: callgrind-${process.pid}
-general_settings:
-  master_key: ${KEY}
-${strategy ? `router_settings:\n  routing_strategy: ${strategy}\n` : ''}`;
-}
-
 async function until(what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -97,7 +85,7 @@ async function drive(pool: Pool, path: string, n: number, concurrency: number): 
         const res = await pool.request({
           path,
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
           body: locustBody(),
         });
         const text = await res.body.text();
@@ -124,8 +112,7 @@ async function measure(key: Key, fakeUrl: string, cfg: string, redisUrl: string 
           '127.0.0.1',
         ];
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
-  for (const k of ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'LITELLM_MASTER_KEY', 'PORT'])
-    delete env[k];
+  for (const k of GATEWAY_ENV_OVERRIDES) delete env[k];
   if (key === 'on' || key === 'base') env['REDIS_URL'] = redisUrl;
   const child = spawn(
     'valgrind',
@@ -192,7 +179,7 @@ export async function runGatewayCallgrind(o: Options): Promise<GatewayCallgrindR
   const fake = await startFakeLlm(0);
   try {
     const cfg = join(dir, 'config.yaml');
-    writeFileSync(cfg, config(fake.url, o.strategy));
+    writeFileSync(cfg, configYaml(fake.url, `callgrind-${process.pid}`, o.strategy));
     let redisUrl: string | undefined;
     if (o.only.some((k) => k === 'on' || k === 'base')) {
       const found = await findRedis();

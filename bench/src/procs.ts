@@ -150,7 +150,7 @@ export function startBareProxy(upstream: string, nodeArgs: readonly string[] = [
 }
 
 /** Environment variables that would point the gateway at a Redis or override the config's key. */
-const GATEWAY_ENV_OVERRIDES = [
+export const GATEWAY_ENV_OVERRIDES = [
   'REDIS_URL',
   'REDIS_HOST',
   'REDIS_PORT',

@@ -125,10 +125,9 @@ interface Flushable {
 }
 
 /**
- * Writes out whatever the logger still buffers; await it before `process.exit`. Asynchronous and
- * bounded by `timeoutMs`, because the synchronous flush of pino's destination never returns when
- * stdout is a closed pipe (it retries the failed write forever), which kept a gateway told to
- * stop from ever exiting.
+ * Writes out whatever the logger still buffers; await it before `process.exit`. Bounded by
+ * `timeoutMs` whatever the destination: a flush may wait on a reader (sonic-boom's synchronous flush
+ * retried a write to a closed pipe forever, which once kept a gateway told to stop from exiting).
  */
 export function flushLogs(logger: Logger, timeoutMs = 1_000): Promise<void> {
   const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
