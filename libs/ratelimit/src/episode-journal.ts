@@ -23,11 +23,14 @@ export function createEpisodeJournal(redis: RedisFleetStore, local: MemoryFleetS
   const spend = new Map<string, number>();
   const adopted = new Map<string, Adopted>();
   let pending: { readonly id: string; readonly work: WriteBack } | undefined;
+  /** Local admissions since the last freeze (their window counts are in the local store). */
+  let unwritten = false;
   let seq = 0;
   return {
     /** A local admission: charged to its accounts when it settles. */
     admitted(ticket: Ticket): void {
       inFlight.set(ticket.leaseId, ticket);
+      unwritten = true;
     },
     /**
      * A local ticket settles. Returns the ticket as Redis now knows it (adopted) with the cost to
@@ -49,33 +52,62 @@ export function createEpisodeJournal(redis: RedisFleetStore, local: MemoryFleetS
       return undefined;
     },
     /**
+     * Whether anything admitted here alone is not in Redis yet: a write-back failed, or local
+     * requests came after the last one froze its work (while it was on the wire, or in the moment
+     * before the replica went back to Redis).
+     */
+    dirty(): boolean {
+      return pending !== undefined || unwritten || spend.size > 0;
+    },
+    /**
      * Writes back into Redis what it has not counted: this replica's own admissions (`all`: every
      * admission of the window, for a Redis that lost its data). What is handed over is frozen
-     * first, so that a write-back whose reply was lost is sent again unchanged, under its id.
+     * first, so that a write-back whose reply was lost is sent again unchanged, under its id; what
+     * was admitted meanwhile follows in a second write-back right after it.
      */
     async writeBack(all: boolean): Promise<boolean> {
-      if (!pending) {
-        const journal = local.journal(all);
-        const flying = [...inFlight.values()];
-        const work: WriteBack = {
-          windows: journal.windows,
-          leases: all ? journal.leases : leasesOf(flying),
-          spend: [...spend]
-            .filter(([, amount]) => amount !== 0)
-            .map(([accountId, amount]) => ({ accountId, amount })),
-        };
-        local.clearLocal();
-        spend.clear();
-        inFlight.clear();
-        for (const t of flying) adopt(t);
-        if (work.windows.length === 0 && work.leases.length === 0 && work.spend.length === 0) return false;
-        pending = { id: `${idPrefix}:wb${++seq}`, work };
+      if (all && pending) {
+        // Sent only to the Redis that lost its data (an epoch is read before every write-back): its
+        // windows and leases are in the whole window written now; its spend is nowhere else.
+        for (const { accountId, amount } of pending.work.spend)
+          spend.set(accountId, (spend.get(accountId) ?? 0) + amount);
+        pending = undefined;
       }
-      await redis.writeBack(pending.id, pending.work);
-      pending = undefined;
-      return true;
+      let wrote = false;
+      for (let round = 0; round < 2; round++) {
+        if (!pending) {
+          const work = freeze(all);
+          all = false;
+          if (!work) break;
+          pending = { id: `${idPrefix}:wb${++seq}`, work };
+        }
+        await redis.writeBack(pending.id, pending.work);
+        pending = undefined;
+        wrote = true;
+      }
+      return wrote;
     },
   };
+
+  /** Takes what is not in Redis out of the journal (the in-flight requests are adopted). */
+  function freeze(all: boolean): WriteBack | undefined {
+    const journal = local.journal(all);
+    const flying = [...inFlight.values()];
+    const work: WriteBack = {
+      windows: journal.windows,
+      leases: all ? journal.leases : leasesOf(flying),
+      spend: [...spend]
+        .filter(([, amount]) => amount !== 0)
+        .map(([accountId, amount]) => ({ accountId, amount })),
+    };
+    local.clearLocal();
+    spend.clear();
+    inFlight.clear();
+    unwritten = false;
+    for (const t of flying) adopt(t);
+    if (work.windows.length === 0 && work.leases.length === 0 && work.spend.length === 0) return undefined;
+    return work;
+  }
 
   function adopt(t: Ticket): void {
     const ticket: Ticket = {

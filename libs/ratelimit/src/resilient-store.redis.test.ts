@@ -3,7 +3,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisRelay, startRedisRelay } from '../../../test/support/redis-relay.js';
 import { type RedisServer, startRedisServer } from '../../../test/support/redis-server.js';
-import { createRedisStore } from './redis-store.js';
+import { StoreCallError } from './call-outcome.js';
+import { createRedisAccounts } from './redis-accounts.js';
+import { createRedisStore, type RedisFleetStore } from './redis-store.js';
 import { createResilientStore, shareOf } from './resilient-store.js';
 import type { StoreMode } from './types.js';
 
@@ -141,6 +143,57 @@ describe('resilient store while Redis goes away and comes back', () => {
     // So the shared window holds the 2 from before and the 4 admitted locally, each once.
     const direct = createRedisStore(await connect(server.url, {}), { namespace });
     expect(await admitted(direct, d, 30, 'z')).toBe(20 - 2 - local);
+    await a.close();
+  });
+
+  it('writes back what it admitted while an earlier write-back was failing, spend included', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const client = await connect(server.url);
+    const accounts = createRedisAccounts(client, { namespace });
+    await accounts.create({ id: 'key', blocked: false, createdAt: Date.now(), doc: '{}' }, 0);
+    // The real store, with Redis made unreachable on demand for admissions and write-backs (the
+    // heartbeat answers, so the replica tries to come back while its write-back still fails).
+    const real = createRedisStore(client, { namespace, replyTimeoutMs: 100, replicaId: 'a' });
+    const down = new StoreCallError("Stream isn't writeable", 'not_sent');
+    let admitDown = true;
+    let writeBackDown = true;
+    let writeBacksTried = 0;
+    const redis: RedisFleetStore = {
+      ...real,
+      admit: (request) => (admitDown ? Promise.reject(down) : real.admit(request)),
+      writeBack: (id, work) => {
+        writeBacksTried++;
+        return writeBackDown ? Promise.reject(down) : real.writeBack(id, work);
+      },
+    };
+    const a = createResilientStore({ redis, replicaId: 'a', heartbeatMs: 50 });
+    await a.start();
+    const d = { id: 'd:rewrite', limits: { rpm: 20 } };
+    const serve = async (leaseId: string) => {
+      const admission = await a.admit({
+        candidates: [d],
+        tokens: 0,
+        leaseId,
+        accounts: [{ id: 'key', cost: 0.5 }],
+      });
+      expect(admission.admitted).toBe(true);
+      if (admission.admitted) await a.settle(admission.ticket, 0, 'success', 1);
+    };
+    await serve('before');
+    expect(a.mode()).toBe('local');
+    // The first write-back fails; two more requests are served locally before the next one works.
+    await expect.poll(() => writeBacksTried, { timeout: 3_000, interval: 10 }).toBeGreaterThan(0);
+    expect(a.mode()).toBe('local');
+    await serve('between-1');
+    await serve('between-2');
+    admitDown = false;
+    writeBackDown = false;
+    await expect.poll(() => a.mode(), { timeout: 3_000, interval: 10 }).toBe('shared');
+    // All three local requests are in Redis: their spend, and their place in the window.
+    await expect
+      .poll(async () => (await accounts.get('key'))?.spend, { timeout: 3_000, interval: 50 })
+      .toBe(3);
+    expect(await admitted(real, d, 30, 'z')).toBe(20 - 3);
     await a.close();
   });
 });

@@ -109,7 +109,9 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     // Settlements waiting to be sent again would correct windows Redis no longer has: the write-back
     // of everything this replica counted (corrections included) replaces them.
     if (lost) redis.dropResends();
-    if (mode === 'local' || lost) {
+    // Also in shared mode when the journal still holds something: requests admitted locally just
+    // before the replica went back to Redis, or a write-back that failed.
+    if (mode === 'local' || lost || journal.dirty()) {
       if (await journal.writeBack(lost)) options.onWriteBack?.(lost);
     }
   };
