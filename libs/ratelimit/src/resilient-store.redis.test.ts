@@ -146,7 +146,7 @@ describe('resilient store while Redis goes away and comes back', () => {
     await a.close();
   });
 
-  it('writes back what it admitted while an earlier write-back was failing, spend included', async () => {
+  it('writes back what it admitted while an earlier write-back was failing, and charges what was in flight in full', async () => {
     const namespace = `test-${randomUUID()}`;
     const client = await connect(server.url);
     const accounts = createRedisAccounts(client, { namespace });
@@ -181,6 +181,14 @@ describe('resilient store while Redis goes away and comes back', () => {
     };
     await serve('before');
     expect(a.mode()).toBe('local');
+    // One local request stays in flight across the write-backs: adopted, it settles through Redis.
+    const flying = await a.admit({
+      candidates: [d],
+      tokens: 0,
+      leaseId: 'flying',
+      accounts: [{ id: 'key', cost: 0.5 }],
+    });
+    expect(flying.admitted).toBe(true);
     // The first write-back fails; two more requests are served locally before the next one works.
     await expect.poll(() => writeBacksTried, { timeout: 3_000, interval: 10 }).toBeGreaterThan(0);
     expect(a.mode()).toBe('local');
@@ -189,11 +197,13 @@ describe('resilient store while Redis goes away and comes back', () => {
     admitDown = false;
     writeBackDown = false;
     await expect.poll(() => a.mode(), { timeout: 3_000, interval: 10 }).toBe('shared');
-    // All three local requests are in Redis: their spend, and their place in the window.
+    if (flying.admitted) await a.settle(flying.ticket, 0, 'success', 2);
+    // All four local requests are in Redis: their spend (the one in flight charged in full), and
+    // their place in the window.
     await expect
       .poll(async () => (await accounts.get('key'))?.spend, { timeout: 3_000, interval: 50 })
-      .toBe(3);
-    expect(await admitted(real, d, 30, 'z')).toBe(20 - 3);
+      .toBe(5);
+    expect(await admitted(real, d, 30, 'z')).toBe(20 - 4);
     await a.close();
   });
 });

@@ -22,7 +22,8 @@ import { DELTA_OFFSET, windowPrelude } from './window.js';
  *     optionally latency samples: how many latencies per output token and their sum (µs), how many
  *     times to first token and their sum (µs), and the moving average's alpha × 10⁶;
  *   per in-flight set: the number of leases, then the lease ids;
- *   per account: 'reserved:actual:period;' for each budget period the batch reserved in.
+ *   per account: 'reserved:actual:period;' for each budget period the batch reserved in (period -1:
+ *     an adopted ticket, nothing reserved in Redis — the actual cost is charged in full).
  * Returns {failures, calls} of each window's current minute (zeros for windows without failures);
  * {} when the call had already run.
  *
@@ -159,7 +160,9 @@ for i = 1, na do
       spend = 0
     end
     local d = 0
-    for reserved, actual, period in string.gmatch(groups, '([^:;]+):([^:;]+):(%d+);') do
+    -- A period of -1 (a ticket adopted after a local episode: nothing reserved in Redis) never
+    -- matches: the actual cost is charged in full.
+    for reserved, actual, period in string.gmatch(groups, '([^:;]+):([^:;]+):([^:;]+);') do
       d = d + tonumber(actual)
       if reset_at == tonumber(period) then d = d - tonumber(reserved) end
     end
