@@ -64,7 +64,11 @@ const num = async (table: string, id: string, field: string) => Number(await cel
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  fake = await startFakeLlm(['--latency-ms', '150', '--rpm', `/a=${RPM}`, '--rpm', `/b=${RPM}`]);
+  // Longer than the 250 ms between one load's requests to one replica (8 req/s over two replicas):
+  // each replica always has a request in flight, whenever its once-a-second report is taken. At
+  // 150 ms the reports could lock onto the gaps between requests (both cadences are multiples of
+  // 250 ms) and show none in flight for the whole load.
+  fake = await startFakeLlm(['--latency-ms', '400', '--rpm', `/a=${RPM}`, '--rpm', `/b=${RPM}`]);
   await fake.control({ prefix: '/c', failRate: 1, failStatus: 401 });
   const text = config(fake.url, `fleet-page-${randomUUID()}`);
   const env = { REDIS_URL: inject('redisUrl') };
