@@ -15,7 +15,6 @@ import type {
   Translator,
   UpstreamIo,
   UpstreamRequest,
-  UpstreamTarget,
 } from '../types.js';
 import { fromBatchEmbed, fromVertexPredict, toBatchEmbed, toVertexPredict } from './embeddings.js';
 import { fromGoogleError, googleError } from './errors.js';
