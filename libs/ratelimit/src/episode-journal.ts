@@ -67,8 +67,10 @@ export function createEpisodeJournal(redis: RedisFleetStore, local: MemoryFleetS
      */
     async writeBack(all: boolean): Promise<boolean> {
       if (all && pending) {
-        // Sent only to the Redis that lost its data (an epoch is read before every write-back): its
-        // windows and leases are in the whole window written now; its spend is nowhere else.
+        // Meant for the Redis that lost its data (each write-back follows a heartbeat that read the
+        // epoch): its windows and leases are in the whole window written now, its spend is nowhere
+        // else, so it goes with it. (Had it reached the new Redis between its heartbeat and its
+        // call, that spend would count twice — on accounts a Redis that lost its data no longer has.)
         for (const { accountId, amount } of pending.work.spend)
           spend.set(accountId, (spend.get(accountId) ?? 0) + amount);
         pending = undefined;
