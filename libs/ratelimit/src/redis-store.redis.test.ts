@@ -143,6 +143,81 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('counts every admission of a tick that shares windows and accounts, reads them once and leaves them counted', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const c = client();
+    const store = createRedisStore(c, { namespace });
+    const accounts = createRedisAccounts(c, { namespace });
+    await accounts.create({ id: 'team', blocked: false, createdAt: Date.now(), doc: '{}' }, 0);
+    await accounts.create(
+      { id: 'capped', blocked: false, createdAt: Date.now(), maxBudget: 3, doc: '{}' },
+      0,
+    );
+    const a = { id: 'd:a', limits: { rpm: 10, tpm: 1_000 } };
+    const b = { id: 'd:b', limits: { rpm: 10 } };
+    const gate = { id: 'k:shared', limits: { rpm: 15 } };
+    const pick = { by: 'usage', tiers: [0, 0] } as const;
+    // One tick, one script call: each admission ranks by the windows as the ones before it left them,
+    // and is charged to the account the ones before it charged.
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        store.admit({
+          candidates: [a, b],
+          gates: [gate],
+          tokens: 10,
+          leaseId: `l${i}`,
+          pick,
+          accounts: [{ id: 'team', cost: 2 }],
+        }),
+      ),
+    );
+    const served = results.flatMap((r) => (r.admitted ? [r] : []));
+    expect(served).toHaveLength(15);
+    expect(served.filter((r) => r.index === 0)).toHaveLength(8);
+    expect(results.slice(15).every((r) => !r.admitted && r.reason === 'gate_rpm')).toBe(true);
+    // Remaining counts fall by one with each admission: the gate's from 14 to 0; the spend climbs.
+    expect(served.map((r) => r.states[1]?.requests?.remaining)).toEqual(
+      Array.from({ length: 15 }, (_, i) => 14 - i),
+    );
+    expect(served.map((r) => r.spend)).toEqual(Array.from({ length: 15 }, (_, i) => 2 * (i + 1)));
+    expect((await accounts.get('team'))?.spend).toBe(30);
+    // A budget that binds inside the tick: spend 0, 1, 2 may spend; the fourth finds 3 ≥ 3.
+    const capped = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        store.admit({
+          candidates: [{ id: 'd:c', limits: {} }],
+          tokens: 0,
+          leaseId: `c${i}`,
+          accounts: [{ id: 'capped', cost: 1 }],
+        }),
+      ),
+    );
+    expect(capped.map((r) => (r.admitted ? 'ok' : r.reason))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'account_budget',
+      'account_budget',
+    ]);
+    expect((await accounts.get('capped'))?.spend).toBe(3);
+    // What the call left in Redis, seen by a later call from another replica: a holds 8 requests and
+    // 80 tokens, b 7 requests; the gate is full.
+    const other = createRedisStore(client(), { namespace });
+    const later = await other.admit({ candidates: [a], tokens: 10, leaseId: 'later' });
+    expect(later).toMatchObject({ admitted: true });
+    expect(later.admitted && later.states[0]).toMatchObject({
+      requests: { remaining: 1 },
+      tokens: { remaining: 910 },
+    });
+    const onB = await other.admit({ candidates: [b], tokens: 0, leaseId: 'onB' });
+    expect(onB.admitted && onB.states[0]?.requests?.remaining).toBe(2);
+    expect(await other.admit({ candidates: [b], gates: [gate], tokens: 0, leaseId: 'g' })).toMatchObject({
+      admitted: false,
+      reason: 'gate_rpm',
+    });
+    await Promise.all([store.close(), other.close()]);
+  });
+
   it('sums the settlements of one tick: tokens, failures, leases and spend come out as if settled one by one', async () => {
     const namespace = `test-${randomUUID()}`;
     const c = client();

@@ -2,7 +2,7 @@ import type { Geometry } from '../options.js';
 import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
 import { RANK_LUA } from './rank.js';
-import { SLICE_FMT, windowPrelude } from './window.js';
+import { SLICE_FMT, stateLua, windowPrelude } from './window.js';
 
 /**
  * admit.lua — a batch of admissions, each atomic and each seeing the ones before it: for each,
@@ -57,9 +57,11 @@ import { SLICE_FMT, windowPrelude } from './window.js';
  * the chosen candidate by its place in the arguments.
  *
  * Written for speed and measured with callgrind (bench/README.md): the walk stops at the first
- * candidate with room, so later candidates cost only their arguments; a subject with room costs
- * one HGET and one HSET of its packed state; no number is turned into text on that path, and only
- * the request's own arguments are parsed from it. When the open bucket changes (twice a second at
+ * candidate with room, so later candidates cost only their arguments; a subject's packed state is
+ * read with one HGET the first time the call looks at it and written with one HSET at the end, so
+ * the admissions of a batch that share a deployment (or a key's window) share those two commands —
+ * a redis.call's fixed cost is what an admission cost most; no number is turned into text on that
+ * path, and only the request's own arguments are parsed from it. When the open bucket changes (twice a second at
  * most, per subject) the bucket joins the closed ones and those that left the span are forgotten.
  * Retry-after is only worked out, on the slow path, when nothing fits.
  */
@@ -74,10 +76,13 @@ ${ACCOUNT_LEGACY_LUA.trim()}
 
 -- The batch: each admission in turn (so each sees the ones before it), in a loop rather than a
 -- function (a closure over the prelude would cost every call its upvalues); an admission ends by
--- setting its packed reply and breaking out of its repeat block. Replies are concatenated, each
--- prefixed with how many doubles it holds.
+-- setting its packed reply — how many doubles follow, then the doubles — and breaking out of its
+-- repeat block. The replies are concatenated.
 local replies = {}
 local made = string.byte(ARGV[1], 5) == 33
+-- The window and account states this call has read, by key (window.ts, stateLua; the account loop
+-- below), and the keys whose state changed: each read once, written once at the end.
+local states, accounts, changed = {}, {}, {}
 local k0, ai = 2, 2
 for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
   local A, lease, costarg = ARGV[ai], ARGV[ai + 1], ARGV[ai + 2]
@@ -86,11 +91,13 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     local C, G, tokens = tonumber(sub(A, 13, 24), 16), tonumber(sub(A, 25, 36), 16), tonumber(sub(A, 37, 48), 16)
 
     -- The accounts first: a key (or its team, or its user) that may not spend refuses the request
-    -- before any window is touched. Each one's state (account-state.ts) is kept in st, eight numbers
-    -- per account (cost, then the state with spend last), for the charge below.
-    local na, st = 0, nil
+    -- before any window is touched. Each one's state (account-state.ts) is read once per call into
+    -- accounts (key → the seven ACCOUNT_FMT fields, then whether the call changed it; false: no such
+    -- account) and written once at the end; ac keeps, per account of this admission, its cost and
+    -- its state, for the charge below.
+    local na, ac = 0, nil
     if costarg ~= '' then
-      st = {}
+      ac = {}
       local pos = 1
       while pos do
         local sp = string.find(costarg, ' ', pos, true)
@@ -100,25 +107,28 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         local enforce = true
         if sub(cost, 1, 1) == '~' then cost, enforce = sub(cost, 2), false end
         local akey = KEYS[k0 + na - 1]
-        local ab = call('HGET', akey, 'a')
-        local spend, blocked, expires, budget, reset_at, every_ms, every_mo
-        if ab then
-          spend, blocked, expires, budget, reset_at, every_ms, every_mo = sunpack(AF, ab)
-        else
-          spend, blocked, expires, budget, reset_at, every_ms, every_mo = legacy_account(akey)
+        local a = accounts[akey]
+        if a == nil then
+          local ab = call('HGET', akey, 'a')
+          a = { false, false, false, false, false, false, false, false }
+          if ab then
+            a[1], a[2], a[3], a[4], a[5], a[6], a[7] = sunpack(AF, ab)
+          else
+            a[1], a[2], a[3], a[4], a[5], a[6], a[7] = legacy_account(akey)
+            if not a[1] then a = false end
+          end
+          accounts[akey] = a
         end
-        if not spend then reply = spack('<dddd', 0, 6, na, 0) break end
-        if blocked == 1 then reply = spack('<dddd', 0, 7, na, 0) break end
-        if expires > 0 and now >= expires then reply = spack('<dddddd', 0, 8, na, 0, 0, expires) break end
-        if reset_at > 0 and now >= reset_at then
-          reset_at = next_reset(reset_at, every_ms > 0 and every_ms or nil, every_mo > 0 and every_mo or nil, now)
-          spend = 0
-          call('HSET', akey, 'a', spack(AF, 0, blocked, expires, budget, reset_at, every_ms, every_mo))
+        if not a then reply = spack('<ddddd', 4, 0, 6, na, 0) break end
+        if a[2] == 1 then reply = spack('<ddddd', 4, 0, 7, na, 0) break end
+        if a[3] > 0 and now >= a[3] then reply = spack('<ddddddd', 6, 0, 8, na, 0, 0, a[3]) break end
+        if a[5] > 0 and now >= a[5] then
+          a[5] = next_reset(a[5], a[6] > 0 and a[6] or nil, a[7] > 0 and a[7] or nil, now)
+          a[1] = 0
+          if not a[8] then a[8] = true; changed[#changed + 1] = akey end
         end
-        if enforce and budget >= 0 and spend >= budget then reply = spack('<dddddd', 0, 9, na, 0, spend, budget) break end
-        local b = 8 * na
-        st[b - 7], st[b - 6], st[b - 5], st[b - 4] = tonumber(cost), blocked, expires, budget
-        st[b - 3], st[b - 2], st[b - 1], st[b] = reset_at, every_ms, every_mo, spend
+        if enforce and a[4] >= 0 and a[1] >= a[4] then reply = spack('<ddddddd', 6, 0, 9, na, 0, a[1], a[4]) break end
+        ac[2 * na - 1], ac[2 * na] = tonumber(cost), a
       end
       if reply then break end
     end
@@ -128,11 +138,11 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     -- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
     -- rpm, tpm, parallel, the nine state fields, why (1 rpm, 2 tpm, 3 parallel, 4 cooling down, 6 its
     -- slice) and its slice ring (or, refused by its slice, when the slice frees).
-    local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, q
-    local seen = {}
+    local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, q, st
+    local seen = nil
     local chosen, refusing = nil, nil
     local kn = k0 + na
-    local ord, kp, pre = nil, nil, nil
+    local ord, kp = nil, nil
     -- Optional sections after the limits: 'S' and every subject's slice, then a pick rule.
     local slices = nil
     local base = 49 + 36 * (G + C)
@@ -157,13 +167,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
       end
       local candidate = s > G
       q = false
-      local blob
-      if pre and s > G then blob = pre[s] or nil else blob = call('HGET', key, 's') end
-      if blob then
-        tc, cb, cv, cool, nc, cn, m, calls, fail = sunpack(SF, blob)
-      else
-        tc, cb, cv, cool, nc, cn, m, calls, fail = 0, 0, 0, 0, 0, 0, 0, 0, 0
-      end
+      ${stateLua('key', 'st')}
+      tc, cb, cv, cool, nc, cn, m, calls, fail = st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8], st[9]
       local why = 0
       if candidate and cool > now then
         why = 4
@@ -174,7 +179,7 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
           local ring_name, ring_value = nil, nil
           if cur - cb > K then
             -- Everything counted has left the span (or there was nothing): start afresh.
-            if blob then
+            if st[10] then
               -- Keep the latency averages (field 'l'): they outlive the windows.
               local l = call('HGET', key, 'l')
               call('DEL', key)
@@ -202,6 +207,7 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
             if nc < 0 then nc = 0 end
           end
           cb, cv, cn = cur, 0, 0
+          st[1], st[2], st[3], st[5], st[6], st[10] = tc, cb, cv, nc, cn, true
           local s = spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail)
           if ring_name then call('HSET', key, 's', s, ring_name, ring_value) else call('HSET', key, 's', s) end
           if cool - now > TTL then call('PEXPIRE', key, cool - now) else call('PEXPIRE', key, TTLS) end
@@ -243,7 +249,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         end
       end
       if why == 0 and candidate then chosen = s; break end
-      seen[s] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why, q }
+      if not seen then seen = {} end
+      seen[s] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why, q, st }
       if why ~= 0 and not candidate then refusing = s; break end
     end
 
@@ -277,50 +284,54 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         return W
       end
       -- A gate out of its slice is out of requests (reason 6 would name an account).
-      if refusing then reply = spack('<dddd', 0, seen[refusing][15] == 6 and 1 or seen[refusing][15], refusing, wait_for(refusing)) break end
-      if C == 0 then reply = spack('<dddd', 0, 5, 0, 0) break end
+      if refusing then reply = spack('<ddddd', 4, 0, seen[refusing][15] == 6 and 1 or seen[refusing][15], refusing, wait_for(refusing)) break end
+      if C == 0 then reply = spack('<ddddd', 4, 0, 5, 0, 0) break end
       local soonest, cooling = nil, 0
       for i = G + 1, G + C do
         local w = wait_for(i)
         if seen[i][15] == 4 then cooling = cooling + 1 end
         if soonest == nil or w < soonest then soonest = w end
       end
-      reply = spack('<dddd', 0, cooling == C and 4 or 5, 0, soonest)
+      reply = spack('<ddddd', 4, 0, cooling == C and 4 or 5, 0, soonest)
       break
     end
 
-    -- Reserve in the chosen candidate (still in the locals), then every gate, each with one HSET of
-    -- its state. Per subject the reply carries rpm limit, remaining, reset, tpm limit, remaining, reset.
+    -- Reserve in the chosen candidate (still in the locals), then every gate: in the states read
+    -- (written once, at the end of the call) and, with a slice limit, in the slice ring at once.
+    -- Per subject the reply carries rpm limit, remaining, reset, tpm limit, remaining, reset.
     made = true
     local reset = (cur + K + 1) * B - now
     if t > 0 then cv = cv + tokens end
     if r > 0 or t > 0 then cn = cn + 1 end
     if m == minute then calls = calls + 1 else m, calls, fail = minute, 1, 0 end
+    st[3], st[6], st[7], st[8], st[9] = cv, cn, m, calls, fail
+    if not st[11] then st[11] = true; changed[#changed + 1] = key end
     if q then
       q[2 + q[1] % 11] = q[2 + q[1] % 11] + 1
-      call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail), 'q', spack(QF, tunpack(q, 1, 12)))
-    else
-      call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+      call('HSET', key, 'q', spack(QF, tunpack(q, 1, 12)))
     end
     if p > 0 then
       call('ZADD', ikey, now + L, lease)
       call('PEXPIRE', ikey, LEASES)
     end
-    local out = {
-      1, chosen - G, cur,
-      r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0,
-      t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0,
-    }
+    local rleft, rreset = r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
+    local tleft, treset = t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
+    if G == 0 and na == 0 then
+      -- The common reply (one subject, no account) is packed straight from the locals.
+      reply = spack('<dddddddddd', 9, 1, chosen, cur, r, rleft, rreset, t, tleft, treset)
+      break
+    end
+    local out = { 0, 1, chosen - G, cur, r, rleft, rreset, t, tleft, treset }
     for g = 1, G do
       key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail = tunpack(seen[g])
-      q = seen[g][16]
+      q, st = seen[g][16], seen[g][17]
       if t > 0 then cv = cv + tokens end
       if r > 0 or t > 0 then cn = cn + 1 end
+      st[3], st[6] = cv, cn
+      if not st[11] then st[11] = true; changed[#changed + 1] = key end
       if q then
         q[2 + q[1] % 11] = q[2 + q[1] % 11] + 1
-        call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail), 'q', spack(QF, tunpack(q, 1, 12)))
-      else
-        call('HSET', key, 's', spack(SF, tc, cb, cv, cool, nc, cn, m, calls, fail))
+        call('HSET', key, 'q', spack(QF, tunpack(q, 1, 12)))
       end
       if p > 0 then
         call('ZADD', ikey, now + L, lease)
@@ -331,17 +342,28 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
       out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
     end
     for j = 1, na do
-      local b = 8 * j
-      local spend = st[b] + st[b - 7]
-      call('HSET', KEYS[k0 + j - 1], 'a', spack(AF, spend, st[b - 6], st[b - 5], st[b - 4], st[b - 3], st[b - 2], st[b - 1]))
-      out[#out + 1] = spend
-      out[#out + 1] = st[b - 3]
+      local a = ac[2 * j]
+      a[1] = a[1] + ac[2 * j - 1]
+      if not a[8] then a[8] = true; changed[#changed + 1] = KEYS[k0 + j - 1] end
+      out[#out + 1] = a[1]
+      out[#out + 1] = a[5]
     end
-    if #out == 9 then reply = spack('<ddddddddd', tunpack(out)) else reply = spack('<' .. string.rep('d', #out), tunpack(out)) end
+    out[1] = #out - 1
+    reply = spack('<' .. string.rep('d', #out), tunpack(out))
   until true
-  replies[n] = spack('<d', #reply / 8) .. reply
+  replies[n] = reply
   k0 = k0 + tonumber(sub(A, 1, 12), 16)
   ai = ai + 3
+end
+for i = 1, #changed do
+  local key = changed[i]
+  local v = states[key]
+  if v then
+    call('HSET', key, 's', spack(SF, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]))
+  else
+    v = accounts[key]
+    call('HSET', key, 'a', spack(AF, v[1], v[2], v[3], v[4], v[5], v[6], v[7]))
+  end
 end
 local out = table.concat(replies)
 if made then call('HSET', KEYS[1], ARGV[1], out) end

@@ -1,5 +1,5 @@
 import type { PickRule } from '../types.js';
-import { hex12 } from './window.js';
+import { hex12, stateLua } from './window.js';
 
 /** Latency and time-to-first-token averages of a subject: its window hash's field 'l' (settle.lua). */
 export const LATENCY_FMT = '<dddd';
@@ -21,9 +21,9 @@ export function pickArg(rule: PickRule, candidates: number): string {
  * The ranking block of admit.lua, for an admission whose numbers A carry a pick rule (pickArg) at
  * `base`: sets `ord`, the order in which the walk looks at the candidates (subject indices,
  * G + j), `kp`, the first key of every subject (its window; its in-flight set follows when it has
- * a parallel limit), and `pre`, the window states it read (usage only; false = none), so the walk
- * does not read them again. Reads one thing per candidate: its in-flight count (leases not yet
- * expired), its packed window state, or its latency averages. Sorted by tier, then score, then the
+ * a parallel limit). Reads one thing per candidate: its in-flight count (leases not yet expired),
+ * its packed window state (through the call's `states`, so the walk and the batch's later
+ * admissions do not read it again), or its latency averages. Sorted by tier, then score, then the
  * order given — a weighted shuffle, so ties are broken at random — with an insertion sort (a
  * handful of candidates; table.sort would call back into Lua for every comparison). A block, not a
  * function: a closure costs its upvalues. Uses the walk's locals and the prelude's clock, geometry
@@ -43,7 +43,6 @@ do
   end
   local score, tier = {}, {}
   ord = {}
-  if by == 'U' then pre = {} end
   for j = 1, C do
     local i = G + j
     local at = 13 + 36 * i
@@ -51,10 +50,10 @@ do
     if by == 'B' then
       if tonumber(sub(A, at + 24, at + 35), 16) > 0 then s = call('ZCOUNT', KEYS[kp[i] + 1], '(' .. now, '+inf') end
     elseif by == 'U' then
-      local blob = call('HGET', KEYS[kp[i]], 's')
-      pre[i] = blob or false
-      if blob then
-        local tc, cb, cv, _, nc, cn, mm, calls = sunpack(SF, blob)
+      local wkey, v = KEYS[kp[i]], nil
+      ${stateLua('wkey', 'v')}
+      if v[10] then
+        local tc, cb, cv, nc, cn, mm, calls = v[1], v[2], v[3], v[5], v[6], v[7], v[8]
         local r, t = tonumber(sub(A, at, at + 11), 16), tonumber(sub(A, at + 12, at + 23), 16)
         if r > 0 or t > 0 then
           if cur - cb <= K then

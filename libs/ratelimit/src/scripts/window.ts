@@ -61,6 +61,25 @@ export function windowTtl(geo: Geometry): number {
   return (geo.k + 2) * geo.bucketMs + 120_000;
 }
 
+/**
+ * Lua (admit.lua): sets `into` to the state of the window hash `key` as this call knows it — from
+ * the call's table `states` (key → the nine STATE_FMT fields, then whether the hash exists, then
+ * whether the call changed it), or read with one HGET and kept there. Every admission of a batch
+ * that looks at a subject after the first finds it in the table: one read per subject per call.
+ */
+export function stateLua(key: string, into: string): string {
+  return `${into} = states[${key}]
+if not ${into} then
+  local blob = call('HGET', ${key}, 's')
+  ${into} = { 0, 0, 0, 0, 0, 0, 0, 0, 0, false, false }
+  if blob then
+    ${into}[1], ${into}[2], ${into}[3], ${into}[4], ${into}[5], ${into}[6], ${into}[7], ${into}[8], ${into}[9] = sunpack(SF, blob)
+    ${into}[10] = true
+  end
+  states[${key}] = ${into}
+end`;
+}
+
 /** Lua prelude shared by the scripts: clock, geometry and the packing helpers. */
 export function windowPrelude(geo: Geometry): string {
   return `
