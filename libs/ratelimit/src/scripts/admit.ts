@@ -82,7 +82,7 @@ local replies = {}
 local made = string.byte(ARGV[1], 5) == 33
 -- The window and account states this call has read, by key (window.ts, stateLua; the account loop
 -- below), and the keys whose state changed: each read once, written once at the end.
-local states, accounts, changed = {}, {}, {}
+local states, accounts, changed = {}, nil, {}
 local k0, ai = 2, 2
 for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
   local A, lease, costarg = ARGV[ai], ARGV[ai + 1], ARGV[ai + 2]
@@ -107,6 +107,7 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         local enforce = true
         if sub(cost, 1, 1) == '~' then cost, enforce = sub(cost, 2), false end
         local akey = KEYS[k0 + na - 1]
+        if not accounts then accounts = {} end
         local a = accounts[akey]
         if a == nil then
           local ab = call('HGET', akey, 'a')
@@ -135,7 +136,9 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
 
     -- Walk: gates, then candidates, until a gate lacks room or a candidate has it. The subject being
     -- looked at lives in these locals (so the chosen candidate, always the last one looked at, needs
-    -- no table); seen[i] keeps what was read of a gate or refused candidate i: key, in-flight key,
+    -- no table, and a walk that meets no gate and refuses nothing makes none); seen[i] keeps what
+    -- the rest of the admission needs of subject i: for a gate with room, key, in-flight key, rpm,
+    -- tpm, parallel, its slice ring and its state (stateLua); for a refused one, key, in-flight key,
     -- rpm, tpm, parallel, the nine state fields, why (1 rpm, 2 tpm, 3 parallel, 4 cooling down, 6 its
     -- slice) and its slice ring (or, refused by its slice, when the slice frees).
     local key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, q, st
@@ -250,8 +253,12 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
       end
       if why == 0 and candidate then chosen = s; break end
       if not seen then seen = {} end
-      seen[s] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why, q, st }
-      if why ~= 0 and not candidate then refusing = s; break end
+      if why == 0 then
+        seen[s] = { key, ikey, r, t, p, q, st }
+      else
+        seen[s] = { key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail, why, q }
+        if not candidate then refusing = s; break end
+      end
     end
 
     if not chosen then
@@ -323,8 +330,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
     end
     local out = { 0, 1, chosen - G, cur, r, rleft, rreset, t, tleft, treset }
     for g = 1, G do
-      key, ikey, r, t, p, tc, cb, cv, cool, nc, cn, m, calls, fail = tunpack(seen[g])
-      q, st = seen[g][16], seen[g][17]
+      key, ikey, r, t, p, q, st = tunpack(seen[g])
+      tc, cv, nc, cn = st[1], st[3], st[5], st[6]
       if t > 0 then cv = cv + tokens end
       if r > 0 or t > 0 then cn = cn + 1 end
       st[3], st[6] = cv, cn
