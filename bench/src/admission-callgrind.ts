@@ -11,6 +11,10 @@
  *   admit, 4 candidates + 1 gate   a virtual key's window checked and reserved too
  *   … + the key's account          its spend, budget, blocked and expiry checked and charged too
  *   … + a team                     a team key: the team's window, the team's and the user's accounts
+ *   ranked by usage / by latency   routing strategies that rank by the fleet's numbers
+ *   … with a slice limit           smoothing
+ *   … with a parallel limit        an in-flight set (max_parallel_requests), admitted and settled
+ *   ranked by in-flight count      least-busy (every deployment keeps an in-flight set), settled
  * Reports instructions per admission (the whole server: parsing, the script, the reply) with 16
  * concurrent callers, so the admissions and settlements of a tick share script calls as in the
  * gateway — except the phase that sends one admission per call.
@@ -111,6 +115,9 @@ export async function runAdmissionCallgrind(
       id: 'd:smoothed',
       limits: { ...open.limits, slice: { ms: 1_000, max: 100_000_000 } },
     };
+    const parallel: Subject = { id: 'd:parallel', limits: { ...open.limits, maxParallel: 1_000_000_000 } };
+    const fourParallel = [1, 2, 3, 4].map((i) => ({ ...parallel, id: `d:parallel-${i}` }));
+    const inFlightPick = { by: 'in_flight', tiers: [0, 0, 0, 0] } as const;
     let lease = 0;
     const phases: Array<[string, () => Promise<unknown>]> = [
       ['INCR_LUA (INCR + PEXPIRE)', () => incr('fleetgate:v1:{callgrind}:incr', 60_000)],
@@ -171,6 +178,27 @@ export async function runAdmissionCallgrind(
       [
         'admit, 1 candidate with a slice limit (smoothing)',
         () => store.admit({ candidates: [smoothed], tokens: 4_100, leaseId: `l${lease++}` }),
+      ],
+      // In-flight sets: a deployment with max_parallel_requests, and least-busy (which gives every
+      // deployment one). Settled, so each set holds only what is in flight, as in the gateway.
+      [
+        'admit + settle, 1 candidate with a parallel limit',
+        async () => {
+          const a = await store.admit({ candidates: [parallel], tokens: 4_100, leaseId: `l${lease++}` });
+          if (a.admitted) await store.settle(a.ticket, 4_104, 'success');
+        },
+      ],
+      [
+        'admit + settle, 4 candidates ranked by in-flight count (least-busy)',
+        async () => {
+          const a = await store.admit({
+            candidates: fourParallel,
+            tokens: 4_100,
+            leaseId: `l${lease++}`,
+            pick: inFlightPick,
+          });
+          if (a.admitted) await store.settle(a.ticket, 4_104, 'success');
+        },
       ],
     ];
     const drive = async (call: () => Promise<unknown>, n: number) => {

@@ -218,6 +218,38 @@ describe('redis store', () => {
     await Promise.all([store.close(), other.close()]);
   });
 
+  it('counts the leases a tick adds to an in-flight set, ranks least-busy by them and leaves them held', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const store = createRedisStore(client(), { namespace });
+    const a = { id: 'd:busy-a', limits: { maxParallel: 5 } };
+    const b = { id: 'd:busy-b', limits: { maxParallel: 5 } };
+    const pick = { by: 'in_flight', tiers: [0, 0] } as const;
+    // One call: each admission sees the leases the ones before it took, so they alternate, and the
+    // eleventh finds both sets full.
+    const results = await Promise.all(
+      Array.from({ length: 11 }, (_, i) =>
+        store.admit({ candidates: [a, b], tokens: 0, leaseId: `l${i}`, pick }),
+      ),
+    );
+    const served = results.flatMap((r) => (r.admitted ? [r] : []));
+    expect(served).toHaveLength(10);
+    expect(served.filter((r) => r.index === 0)).toHaveLength(5);
+    expect(results[10]).toMatchObject({ admitted: false, reason: 'no_capacity' });
+    // Held in Redis after the call: another replica finds both full, until two are settled.
+    const other = createRedisStore(client(), { namespace });
+    expect(await other.admit({ candidates: [a, b], tokens: 0, leaseId: 'x', pick })).toMatchObject({
+      admitted: false,
+    });
+    const onA = served.find((r) => r.index === 0)!;
+    const onB = served.find((r) => r.index === 1)!;
+    await Promise.all([store.settle(onA.ticket, 0, 'success'), store.settle(onB.ticket, 0, 'success')]);
+    const next = await Promise.all(
+      ['y', 'z', 'w'].map((leaseId) => other.admit({ candidates: [a, b], tokens: 0, leaseId, pick })),
+    );
+    expect(next.map((r) => (r.admitted ? r.index : r.reason))).toEqual([0, 1, 'no_capacity']);
+    await Promise.all([store.close(), other.close()]);
+  });
+
   it('sums the settlements of one tick: tokens, failures, leases and spend come out as if settled one by one', async () => {
     const namespace = `test-${randomUUID()}`;
     const c = client();

@@ -2,7 +2,7 @@ import type { Geometry } from '../options.js';
 import { ACCOUNT_FMT, ACCOUNT_LEGACY_LUA } from './account-state.js';
 import { NEXT_RESET_LUA } from './accounts.js';
 import { RANK_LUA } from './rank.js';
-import { SLICE_FMT, stateLua, windowPrelude } from './window.js';
+import { flightsLua, SLICE_FMT, stateLua, windowPrelude } from './window.js';
 
 /**
  * admit.lua — a batch of admissions, each atomic and each seeing the ones before it: for each,
@@ -60,11 +60,21 @@ import { SLICE_FMT, stateLua, windowPrelude } from './window.js';
  * candidate with room, so later candidates cost only their arguments; a subject's packed state is
  * read with one HGET the first time the call looks at it and written with one HSET at the end, so
  * the admissions of a batch that share a deployment (or a key's window) share those two commands —
- * a redis.call's fixed cost is what an admission cost most; no number is turned into text on that
+ * a redis.call's fixed cost is what an admission cost most; an in-flight set is likewise counted
+ * once per call (flightsLua) and given the call's new leases in one ZADD at its end; no number is turned into text on that
  * path, and only the request's own arguments are parsed from it. When the open bucket changes (twice a second at
  * most, per subject) the bucket joins the closed ones and those that left the span are forgotten.
  * Retry-after is only worked out, on the slow path, when nothing fits.
  */
+/** A reservation's lease in the in-flight set ikey, whose count the walk has read (flightsLua). */
+const LEASE_LUA = `
+flights[ikey] = flights[ikey] + 1
+local l = added[ikey]
+if not l then l = {}; added[ikey] = l; addedKeys[#addedKeys + 1] = ikey end
+l[#l + 1] = now + L
+l[#l + 1] = lease
+`;
+
 export function admitScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
 local done = call('HGET', KEYS[1], ARGV[1])
@@ -81,8 +91,11 @@ ${ACCOUNT_LEGACY_LUA.trim()}
 local replies = {}
 local made = string.byte(ARGV[1], 5) == 33
 -- The window and account states this call has read, by key (window.ts, stateLua; the account loop
--- below), and the keys whose state changed: each read once, written once at the end.
+-- below), and the keys whose state changed: each read once, written once at the end. Likewise the
+-- in-flight sets: flights[key] the leases in it (expired ones removed when first counted), and the
+-- leases this call added, per set, added with one ZADD at the end.
 local states, accounts, changed = {}, nil, {}
+local flights, added, addedKeys = nil, nil, nil
 local k0, ai = 2, 2
 for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
   local A, lease, costarg = ARGV[ai], ARGV[ai + 1], ARGV[ai + 2]
@@ -220,8 +233,8 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         elseif t > 0 and tc + cv + tokens > t then
           why = 2
         elseif p > 0 then
-          call('ZREMRANGEBYSCORE', ikey, '-inf', now)
-          if call('ZCARD', ikey) >= p then why = 3 end
+          ${flightsLua('ikey')}
+          if flights[ikey] >= p then why = 3 end
         end
         if why == 0 and sl > 0 then
           -- Smoothing: the slice ring (field 'q', SLICE_FMT): the open sub-bucket (a tenth of the
@@ -317,10 +330,7 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
       q[2 + q[1] % 11] = q[2 + q[1] % 11] + 1
       call('HSET', key, 'q', spack(QF, tunpack(q, 1, 12)))
     end
-    if p > 0 then
-      call('ZADD', ikey, now + L, lease)
-      call('PEXPIRE', ikey, LEASES)
-    end
+    if p > 0 then ${LEASE_LUA.trim()} end
     local rleft, rreset = r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
     local tleft, treset = t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
     if G == 0 and na == 0 then
@@ -340,10 +350,7 @@ for n = 1, tonumber(sub(ARGV[1], 1, 4), 16) do
         q[2 + q[1] % 11] = q[2 + q[1] % 11] + 1
         call('HSET', key, 'q', spack(QF, tunpack(q, 1, 12)))
       end
-      if p > 0 then
-        call('ZADD', ikey, now + L, lease)
-        call('PEXPIRE', ikey, LEASES)
-      end
+      if p > 0 then ${LEASE_LUA.trim()} end
       local o = #out
       out[o + 1], out[o + 2], out[o + 3] = r, r > 0 and math.max(r - nc - cn, 0) or 0, r > 0 and reset or 0
       out[o + 4], out[o + 5], out[o + 6] = t, t > 0 and math.max(t - tc - cv, 0) or 0, t > 0 and reset or 0
@@ -371,6 +378,11 @@ for i = 1, #changed do
     v = accounts[key]
     call('HSET', key, 'a', spack(AF, v[1], v[2], v[3], v[4], v[5], v[6], v[7]))
   end
+end
+for i = 1, addedKeys and #addedKeys or 0 do
+  local ik = addedKeys[i]
+  call('ZADD', ik, tunpack(added[ik]))
+  call('PEXPIRE', ik, LEASES)
 end
 local out = table.concat(replies)
 if made then call('HSET', KEYS[1], ARGV[1], out) end

@@ -1,5 +1,5 @@
 import type { PickRule } from '../types.js';
-import { hex12, stateLua } from './window.js';
+import { flightsLua, hex12, stateLua } from './window.js';
 
 /** Latency and time-to-first-token averages of a subject: its window hash's field 'l' (settle.lua). */
 export const LATENCY_FMT = '<dddd';
@@ -21,9 +21,9 @@ export function pickArg(rule: PickRule, candidates: number): string {
  * The ranking block of admit.lua, for an admission whose numbers A carry a pick rule (pickArg) at
  * `base`: sets `ord`, the order in which the walk looks at the candidates (subject indices,
  * G + j), `kp`, the first key of every subject (its window; its in-flight set follows when it has
- * a parallel limit). Reads one thing per candidate: its in-flight count (leases not yet expired),
- * its packed window state (through the call's `states`, so the walk and the batch's later
- * admissions do not read it again), or its latency averages. Sorted by tier, then score, then the
+ * a parallel limit). Reads one thing per candidate: its in-flight count (leases not yet expired)
+ * or its packed window state — both through the call's tables (`flights`, `states`; window.ts), so
+ * the walk and the batch's later admissions do not read them again — or its latency averages. Sorted by tier, then score, then the
  * order given — a weighted shuffle, so ties are broken at random — with an insertion sort (a
  * handful of candidates; table.sort would call back into Lua for every comparison). A block, not a
  * function: a closure costs its upvalues. Uses the walk's locals and the prelude's clock, geometry
@@ -48,7 +48,11 @@ do
     local at = 13 + 36 * i
     local s = 0
     if by == 'B' then
-      if tonumber(sub(A, at + 24, at + 35), 16) > 0 then s = call('ZCOUNT', KEYS[kp[i] + 1], '(' .. now, '+inf') end
+      if tonumber(sub(A, at + 24, at + 35), 16) > 0 then
+        local fkey = KEYS[kp[i] + 1]
+        ${flightsLua('fkey')}
+        s = flights[fkey]
+      end
     elseif by == 'U' then
       local wkey, v = KEYS[kp[i]], nil
       ${stateLua('wkey', 'v')}

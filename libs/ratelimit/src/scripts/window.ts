@@ -80,6 +80,20 @@ if not ${into} then
 end`;
 }
 
+/**
+ * Lua (admit.lua): makes sure `flights[key]` holds how many leases the in-flight set `key` has —
+ * counted once per call, after removing the expired ones; admissions after that add theirs to the
+ * count (and to `added`, written at the end of the call). The tables are made by the first call
+ * that has an in-flight set to count.
+ */
+export function flightsLua(key: string): string {
+  return `if not flights then flights, added, addedKeys = {}, {}, {} end
+if not flights[${key}] then
+  call('ZREMRANGEBYSCORE', ${key}, '-inf', now)
+  flights[${key}] = call('ZCARD', ${key})
+end`;
+}
+
 /** Lua prelude shared by the scripts: clock, geometry and the packing helpers. */
 export function windowPrelude(geo: Geometry): string {
   return `
