@@ -4,6 +4,15 @@ import { NEXT_RESET_LUA } from './accounts.js';
 import { RANK_LUA } from './rank.js';
 import { flightsLua, SLICE_FMT, stateLua, windowPrelude } from './window.js';
 
+/** A reservation's lease in the in-flight set ikey, whose count the walk has read (flightsLua). */
+const LEASE_LUA = `
+flights[ikey] = flights[ikey] + 1
+local l = added[ikey]
+if not l then l = {}; added[ikey] = l; addedKeys[#addedKeys + 1] = ikey end
+l[#l + 1] = now + L
+l[#l + 1] = lease
+`;
+
 /**
  * admit.lua — a batch of admissions, each atomic and each seeing the ones before it: for each,
  * check every gate, then the candidates in order, and reserve in all gates and the first candidate
@@ -57,24 +66,16 @@ import { flightsLua, SLICE_FMT, stateLua, windowPrelude } from './window.js';
  * the chosen candidate by its place in the arguments.
  *
  * Written for speed and measured with callgrind (bench/README.md): the walk stops at the first
- * candidate with room, so later candidates cost only their arguments; a subject's packed state is
- * read with one HGET the first time the call looks at it and written with one HSET at the end, so
- * the admissions of a batch that share a deployment (or a key's window) share those two commands —
- * a redis.call's fixed cost is what an admission cost most; an in-flight set is likewise counted
- * once per call (flightsLua) and given the call's new leases in one ZADD at its end; no number is turned into text on that
- * path, and only the request's own arguments are parsed from it. When the open bucket changes (twice a second at
- * most, per subject) the bucket joins the closed ones and those that left the span are forgotten.
- * Retry-after is only worked out, on the slow path, when nothing fits.
+ * candidate with room, so later candidates cost only their arguments. A subject's packed state (and
+ * an account's) is read with one HGET the first time the call looks at it and written with one HSET
+ * at the end, so the admissions of a batch that share a deployment, a key's window or an account
+ * share those two commands — a redis.call's fixed cost was what an admission cost most; an
+ * in-flight set is likewise counted once per call (flightsLua) and given the call's new leases in
+ * one ZADD at its end. No number is turned into text on that path, and only the request's own
+ * arguments are parsed from it. When the open bucket changes (twice a second at most, per subject)
+ * the bucket joins the closed ones and those that left the span are forgotten. Retry-after is only
+ * worked out, on the slow path, when nothing fits.
  */
-/** A reservation's lease in the in-flight set ikey, whose count the walk has read (flightsLua). */
-const LEASE_LUA = `
-flights[ikey] = flights[ikey] + 1
-local l = added[ikey]
-if not l then l = {}; added[ikey] = l; addedKeys[#addedKeys + 1] = ikey end
-l[#l + 1] = now + L
-l[#l + 1] = lease
-`;
-
 export function admitScript(geo: Geometry, recordTtlMs: number): string {
   return `${windowPrelude(geo)}
 local done = call('HGET', KEYS[1], ARGV[1])

@@ -23,11 +23,11 @@ export function pickArg(rule: PickRule, candidates: number): string {
  * G + j), `kp`, the first key of every subject (its window; its in-flight set follows when it has
  * a parallel limit). Reads one thing per candidate: its in-flight count (leases not yet expired)
  * or its packed window state — both through the call's tables (`flights`, `states`; window.ts), so
- * the walk and the batch's later admissions do not read them again — or its latency averages. Sorted by tier, then score, then the
- * order given — a weighted shuffle, so ties are broken at random — with an insertion sort (a
- * handful of candidates; table.sort would call back into Lua for every comparison). A block, not a
- * function: a closure costs its upvalues. Uses the walk's locals and the prelude's clock, geometry
- * and formats (window.ts).
+ * the walk and the batch's later admissions do not read them again — or its latency averages.
+ * Sorted by tier, then score, then the order given — a weighted shuffle, so ties are broken at
+ * random — with an insertion sort (a handful of candidates; table.sort would call back into Lua for
+ * every comparison). A block, not a function: a closure costs its upvalues. Uses the walk's locals
+ * and the prelude's clock, geometry and formats (window.ts).
  */
 export const RANK_LUA = `
 do
