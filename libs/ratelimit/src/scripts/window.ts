@@ -83,8 +83,8 @@ end`;
 /**
  * Lua (admit.lua): makes sure `flights[key]` holds how many leases the in-flight set `key` has —
  * counted once per call, after removing the expired ones; admissions after that add theirs to the
- * count (and to `added`, written at the end of the call). The tables are made by the first call
- * that has an in-flight set to count.
+ * count (and to `added`, written at the end of the call). The three tables are made the first
+ * time a call meets an in-flight set, so calls without one pay nothing for them.
  */
 export function flightsLua(key: string): string {
   return `if not flights then flights, added, addedKeys = {}, {}, {} end
