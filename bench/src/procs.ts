@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { request } from 'undici';
@@ -10,10 +11,34 @@ export const FAKE_LLM_MAIN = `${ROOT}apps/fake-llm/dist/main.js`;
 export const GATEWAY_MAIN = `${ROOT}apps/gateway/dist/main.js`;
 export const BENCH_DIST = fileURLToPath(new URL('./', import.meta.url));
 
-/** True when the module at `metaUrl` is the script node was started with. */
+/**
+ * True when the module at `metaUrl` is the script node was started with. The script is then a
+ * command line: a mistyped or unknown option (node:util parseArgs) ends it with a one-line message
+ * and exit code 2 instead of a stack trace.
+ */
 export function isMain(metaUrl: string): boolean {
   const script = process.argv[1];
-  return script !== undefined && pathToFileURL(script).href === metaUrl;
+  const main = script !== undefined && pathToFileURL(script).href === metaUrl;
+  if (main) installUsageErrors(script);
+  return main;
+}
+
+let usageErrorsInstalled = false;
+
+function installUsageErrors(script: string): void {
+  if (usageErrorsInstalled) return;
+  usageErrorsInstalled = true;
+  process.on('uncaughtException', (error) => {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      const name = basename(script, '.js');
+      process.stderr.write(`${name}: ${error.message} (the options are listed at the top of bench/src/${name}.ts)\n`);
+      process.exit(2);
+    }
+    // Anything else ends the process as it would have without this listener.
+    process.stderr.write(`${error.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
 }
 
 /** A process this harness started; `stop` ends it and is safe to call twice. */
