@@ -32,7 +32,9 @@ function installUsageErrors(script: string): void {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
       const name = basename(script, '.js');
-      process.stderr.write(`${name}: ${error.message} (the options are listed at the top of bench/src/${name}.ts)\n`);
+      process.stderr.write(
+        `${name}: ${error.message} (the options are listed at the top of bench/src/${name}.ts)\n`,
+      );
       process.exit(2);
     }
     // Anything else ends the process as it would have without this listener.
