@@ -17,9 +17,18 @@ export function clockTicks(): number {
 
 /** utime + stime of one process, in clock ticks (0 if it is gone). */
 export function processTicks(pid: number): number {
+  return statTicks(`/proc/${pid}/stat`);
+}
+
+/** utime + stime of one thread of a process, in clock ticks (0 if it is gone). */
+export function threadTicks(pid: number, tid: number | string): number {
+  return statTicks(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statTicks(path: string): number {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(path, 'utf8');
   } catch {
     return 0;
   }

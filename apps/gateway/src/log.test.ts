@@ -35,7 +35,7 @@ describe('log lines on stdout', () => {
     expect(lines[501]).toMatchObject({ msg: 'last' });
   });
 
-  it('appear within the flush interval on a quiet process, and after flushLogs', () => {
+  it('are written out by flushLogs, in order', () => {
     const lines = run(`
       const log = createLogger('info');
       lineWriter(log)('info', '"msg":"request","n":1');
@@ -47,6 +47,22 @@ describe('log lines on stdout', () => {
       setTimeout(() => {}, 250);
     `);
     expect(lines.map((l) => l['msg'])).toEqual(['request', 'after the interval']);
+  });
+
+  it('are written by the flush interval alone: no flush, no exit hook', () => {
+    // The exit hook would write the batch too: without it, only the interval can have.
+    const lines = run(`
+      const log = createLogger('info');
+      lineWriter(log)('info', '"msg":"first batch"');
+      setTimeout(() => {
+        lineWriter(log)('info', '"msg":"second batch"');
+        setTimeout(() => {
+          process.removeAllListeners('exit');
+          process.exit(0);
+        }, 400);
+      }, 400);
+    `);
+    expect(lines.map((l) => l['msg'])).toEqual(['first batch', 'second batch']);
   });
 
   it('a fatal line is written before the process goes on', () => {

@@ -70,22 +70,29 @@ function bufferedStdout(): pino.DestinationStream {
   // keeps serving, and its logs are lost. Without a listener the write error would throw.
   dest.on('error', () => broken.add(dest));
   const lines = new LineBatch(dest);
-  setInterval(() => lines.drain(), 100).unref();
   process.on('exit', () => lines.drain());
   return lines;
 }
 
 const STDOUT = 1;
 const BATCH_CHARS = 8 * 1024;
+/** A line waits at most this long for its batch to be written. */
+const BATCH_WAIT_MS = 100;
 
 /**
  * Lines gathered into one string of ~8 KB, written with one call: a line per request costs no write
  * syscall of its own, and sonic-boom handles (EAGAIN, a closed pipe) one batch at a time. The batch
- * is written when it is full, every 100 ms, on `flush`, after a fatal line and at exit.
+ * is written when it is full, at most 100 ms after a line arrived, on `flush`, after a fatal line
+ * and at exit. The timer runs only while lines wait: an idle replica is not woken to write nothing.
  */
 class LineBatch {
   private lines: string[] = [];
   private chars = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly late = () => {
+    this.timer = undefined;
+    this.drain();
+  };
 
   constructor(private readonly dest: pino.DestinationStream) {}
 
@@ -93,6 +100,8 @@ class LineBatch {
     this.lines.push(line);
     this.chars += line.length;
     if (this.chars >= BATCH_CHARS) this.drain();
+    // A timer already set stays: it writes what came after a full batch, or finds nothing.
+    else if (this.timer === undefined) this.timer = setTimeout(this.late, BATCH_WAIT_MS).unref();
     return true;
   }
 

@@ -25,6 +25,14 @@ const ROUTES = {
 } as const;
 
 /**
+ * How often the event-loop lag histogram (`nodejs_eventloop_lag_p50_seconds` and the rest) takes a
+ * sample. prom-client's default, 10 ms, wakes an idle replica 100 times a second: 7.9 ms of CPU a
+ * second for nothing (measured alone), most of what an idle replica spent. At 50 ms the histogram
+ * still gets 300 samples in a 15 s scrape interval, for 1.6 ms of CPU a second.
+ */
+const EVENT_LOOP_SAMPLE_MS = 50;
+
+/**
  * Prometheus metrics under LiteLLM's names and labels (counters carry `_total`, as Python's client
  * exposes them), so dashboards built for LiteLLM keep working. Per-user labels (`end_user`, `user`,
  * `client_ip`, `user_agent`) are left out on purpose: unbounded label values are how a Prometheus
@@ -33,7 +41,7 @@ const ROUTES = {
 export function createMetrics() {
   const registry = new Registry();
   // Process metrics (CPU, heap, event-loop lag, open handles): what tells a slow replica apart.
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const {
     keyModelRequests,
     keyModelTokens,
