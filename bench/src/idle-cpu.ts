@@ -10,7 +10,7 @@
  * the build at `--baseline DIR`, side by side), waits `--settle` seconds, then reads
  * /proc/<pid>/task/<tid>/stat and /proc/<pid>/status at the start and end of the interval. Linux only.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,6 +88,7 @@ export async function runIdleBench(options: {
     }));
   } finally {
     await Promise.all(started.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
