@@ -94,7 +94,7 @@ export async function runIdleBench(options: {
 
 export function idleReport(rows: readonly IdleRow[], seconds: number): string {
   return (
-    `### An idle replica: ${seconds} s with no requests (CPU in ms per second; clock ticks of 10 ms, so ±${Math.ceil(1000 / clockTicks() / seconds)} ms/s)\n\n` +
+    `### An idle replica: ${seconds} s with no requests (CPU in ms per second; clock ticks of ${1000 / clockTicks()} ms, so ±${Math.ceil(1000 / clockTicks() / seconds)} ms/s)\n\n` +
     mdTable(
       ['target', 'main thread ms/s', 'all threads ms/s', 'main-thread wake-ups/s'],
       rows.map((r) => [
