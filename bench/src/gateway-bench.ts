@@ -2,6 +2,8 @@
  * The gateway benchmark: the same load, measured four ways in one run, against one fake upstream:
  *   direct   → fake-llm itself (what the client would see with no proxy at all)
  *   bare     → bench/dist/bare-proxy.js (parse once, set model, forward: the floor)
+ *   bare-redis → the same with one Redis INCR per request (the floor of a quota shared in Redis; only
+ *              with --only)
  *   Fleetgate, Redis off (in-memory fleet store)
  *   Fleetgate, Redis on  (REDIS_URL; admission and settlement are Redis scripts)
  * Each with a closed loop (saturation) and an open loop (fixed rate, latency from schedule). The load
@@ -9,7 +11,7 @@
  * upstream and (INFO cpu) Redis across the measured interval.
  *
  *   node bench/dist/gateway-bench.js [--connections 64] [--duration 10] [--rate 500] [--warmup 2] [--prewarm 10] [--no-redis]
- *                                    [--only direct,bare,off,on,vkey,tkey,base] [--rounds 5] [--open-rounds N]
+ *                                    [--only direct,bare,bare-redis,off,on,vkey,tkey,base] [--rounds 5] [--open-rounds N]
  *                                    [--strategy NAME] [--baseline DIR]
  * `--strategy` sets `router_settings.routing_strategy` in the generated config; `--baseline DIR` adds
  * another build's gateway (DIR/apps/gateway/dist/main.js, Redis on) as the target `base`, measured
@@ -74,8 +76,17 @@ export interface Measured {
   readonly redisCpu: number | undefined;
 }
 
-export type TargetKey = 'direct' | 'bare' | 'off' | 'on' | 'vkey' | 'tkey' | 'base';
-export const TARGET_KEYS: readonly TargetKey[] = ['direct', 'bare', 'off', 'on', 'vkey', 'tkey', 'base'];
+export type TargetKey = 'direct' | 'bare' | 'bare-redis' | 'off' | 'on' | 'vkey' | 'tkey' | 'base';
+export const TARGET_KEYS: readonly TargetKey[] = [
+  'direct',
+  'bare',
+  'bare-redis',
+  'off',
+  'on',
+  'vkey',
+  'tkey',
+  'base',
+];
 
 export interface TargetRun {
   readonly key: TargetKey;
@@ -203,8 +214,11 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     writeFileSync(config, configYaml(fake.url, `bench-${randomUUID().slice(0, 8)}`, options.strategy));
     if (options.strategy) options.log(`routing_strategy: ${options.strategy}`);
     options.log(`fake-llm at ${fake.url} (pid ${fake.pid}, latency 0 ms)`);
+    // Not run unless asked for: the base target (needs a baseline build) and the bare proxy with Redis.
     const want = (k: TargetKey) =>
-      options.only ? options.only.includes(k) : k !== 'base' || options.baseline !== undefined;
+      options.only
+        ? options.only.includes(k)
+        : (k !== 'base' || options.baseline !== undefined) && k !== 'bare-redis';
     const targets: Target[] = [];
     if (want('direct'))
       targets.push({
@@ -236,9 +250,23 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         redis: undefined,
       });
     }
-    if (options.redisUrl && (want('on') || want('vkey') || want('tkey') || want('base'))) {
+    if (
+      options.redisUrl &&
+      (want('on') || want('vkey') || want('tkey') || want('base') || want('bare-redis'))
+    ) {
       redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
+      if (want('bare-redis')) {
+        const bareRedis = await startBareProxy(upstream, [], options.redisUrl);
+        started.push(bareRedis);
+        targets.push({
+          key: 'bare-redis',
+          label: 'bare proxy + Redis INCR',
+          url: `${bareRedis.url}/chat/completions`,
+          proxy: bareRedis,
+          redis,
+        });
+      }
       if (want('base')) {
         if (!options.baseline) throw new Error('target base needs --baseline DIR');
         const main = join(options.baseline, 'apps/gateway/dist/main.js');
@@ -252,52 +280,54 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
           redis,
         });
       }
-      const on = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
-      started.push(on);
-      targets.push({
-        key: 'on',
-        label: 'Fleetgate, Redis on',
-        url: `${on.url}/chat/completions`,
-        proxy: on,
-        redis,
-      });
-      const admin = async (path: string, body: Record<string, unknown>) => {
-        const res = await fetch(`${on.url}${path}`, {
-          method: 'POST',
-          headers: HEADERS,
-          body: JSON.stringify(body),
-        });
-        if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-        return (await res.json()) as Record<string, unknown>;
-      };
-      // Limits and budgets that never bind: every window and account is checked and charged anyway.
-      const unbound = { rpm_limit: 100_000_000, tpm_limit: 10_000_000_000, max_budget: 1_000_000 };
-      // The same gateway, called with a virtual key: its windows and spend in the same admission call.
-      if (want('vkey')) {
-        const { key } = await admin('/key/generate', { key_alias: `bench-${randomUUID()}`, ...unbound });
+      if (want('on') || want('vkey') || want('tkey') || want('base')) {
+        const on = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
+        started.push(on);
         targets.push({
-          key: 'vkey',
-          label: 'Fleetgate, Redis on, virtual key',
+          key: 'on',
+          label: 'Fleetgate, Redis on',
           url: `${on.url}/chat/completions`,
           proxy: on,
           redis,
-          apiKey: key as string,
         });
-      }
-      // A key in a team, issued to a user: the team's window is one more gate, the team's and the
-      // user's records two more accounts — still the one admission call.
-      if (want('tkey')) {
-        const { team_id } = await admin('/team/new', { team_alias: 'bench', ...unbound });
-        const { user_id } = await admin('/user/new', { auto_create_key: false });
-        const { key } = await admin('/key/generate', { team_id, user_id, ...unbound });
-        targets.push({
-          key: 'tkey',
-          label: 'Fleetgate, Redis on, virtual key in a team',
-          url: `${on.url}/chat/completions`,
-          proxy: on,
-          redis,
-          apiKey: key as string,
-        });
+        const admin = async (path: string, body: Record<string, unknown>) => {
+          const res = await fetch(`${on.url}${path}`, {
+            method: 'POST',
+            headers: HEADERS,
+            body: JSON.stringify(body),
+          });
+          if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+          return (await res.json()) as Record<string, unknown>;
+        };
+        // Limits and budgets that never bind: every window and account is checked and charged anyway.
+        const unbound = { rpm_limit: 100_000_000, tpm_limit: 10_000_000_000, max_budget: 1_000_000 };
+        // The same gateway, called with a virtual key: its windows and spend in the same admission call.
+        if (want('vkey')) {
+          const { key } = await admin('/key/generate', { key_alias: `bench-${randomUUID()}`, ...unbound });
+          targets.push({
+            key: 'vkey',
+            label: 'Fleetgate, Redis on, virtual key',
+            url: `${on.url}/chat/completions`,
+            proxy: on,
+            redis,
+            apiKey: key as string,
+          });
+        }
+        // A key in a team, issued to a user: the team's window is one more gate, the team's and the
+        // user's records two more accounts — still the one admission call.
+        if (want('tkey')) {
+          const { team_id } = await admin('/team/new', { team_alias: 'bench', ...unbound });
+          const { user_id } = await admin('/user/new', { auto_create_key: false });
+          const { key } = await admin('/key/generate', { team_id, user_id, ...unbound });
+          targets.push({
+            key: 'tkey',
+            label: 'Fleetgate, Redis on, virtual key in a team',
+            url: `${on.url}/chat/completions`,
+            proxy: on,
+            redis,
+            apiKey: key as string,
+          });
+        }
       }
     } else {
       options.log(`Fleetgate (Redis on): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`);
@@ -441,10 +471,10 @@ export function gatewayReport(result: GatewayBenchResult): string {
   const pct = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v * 100, 1)} %`);
   const ms = (v: number | undefined) => (v === undefined ? '—' : `${fmt(v, 3)} ms`);
   /** The median over open-loop rounds of a − bare, each pair measured back to back in the same round. */
-  const addedOverBare = (a: TargetRun, pick: (m: Measured) => number) => {
-    if (!bare) return undefined;
+  const addedOverBare = (a: TargetRun, pick: (m: Measured) => number, ref = bare) => {
+    if (!ref) return undefined;
     const xs = a.opens
-      .map((m, i) => (bare.opens[i] ? pick(m) - pick(bare.opens[i]!) : undefined))
+      .map((m, i) => (ref.opens[i] ? pick(m) - pick(ref.opens[i]!) : undefined))
       .filter((x): x is number => x !== undefined)
       .sort((x, y) => x - y);
     return xs.length ? xs[Math.floor(xs.length / 2)] : undefined;
@@ -468,6 +498,20 @@ export function gatewayReport(result: GatewayBenchResult): string {
         ),
       ];
     });
+  // The same, against the floor of a shared quota: the bare proxy with one Redis INCR per request.
+  const bareRedis = by('bare-redis');
+  const overFloorRows = runs
+    .filter((r) => r.key === 'on' || r.key === 'vkey' || r.key === 'tkey' || r.key === 'base')
+    .map((r) => [
+      r.label,
+      pct(perRound(r, bareRedis, (m) => m.load.rps)),
+      signedMs(addedOverBare(r, (m) => m.load.latency.p50, bareRedis)),
+      signedMs(addedOverBare(r, (m) => m.load.latency.p99, bareRedis)),
+      fmt(
+        perRound(r, bareRedis, (m) => m.proxyCpu),
+        2,
+      ),
+    ]);
   const ratioRows = [
     [
       'Fleetgate (Redis off) / bare proxy, throughput',
@@ -572,6 +616,23 @@ export function gatewayReport(result: GatewayBenchResult): string {
               'CPU/req ÷ bare (closed)',
             ],
             overBareRows,
+          ),
+          '',
+        ]
+      : []),
+    ...(bareRedis && overFloorRows.length > 0
+      ? [
+          `### Against the bare proxy with Redis (one INCR per request, auto-pipelined: the floor of any gateway that admits against numbers shared in Redis), round by round`,
+          '',
+          mdTable(
+            [
+              'target',
+              'req/s ÷ bare + Redis (closed)',
+              `p50 − bare + Redis at ${options.rate} req/s`,
+              `p99 − bare + Redis at ${options.rate} req/s`,
+              'CPU/req ÷ bare + Redis (closed)',
+            ],
+            overFloorRows,
           ),
           '',
         ]

@@ -166,11 +166,15 @@ export function startFakeLlm(latencyMs = 0): Promise<Started> {
   );
 }
 
-export function startBareProxy(upstream: string, nodeArgs: readonly string[] = []): Promise<Started> {
+export function startBareProxy(
+  upstream: string,
+  nodeArgs: readonly string[] = [],
+  redisUrl?: string | undefined,
+): Promise<Started> {
   return spawnAnnounced(
     'bare-proxy',
     `${BENCH_DIST}bare-proxy.js`,
-    ['--port', '0', '--upstream', upstream],
+    ['--port', '0', '--upstream', upstream, ...(redisUrl ? ['--redis', redisUrl] : [])],
     /bare-proxy listening on (http:\/\/\S+)/,
     { nodeArgs },
   );
