@@ -330,7 +330,9 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         }
       }
     } else {
-      options.log(`Fleetgate (Redis on): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`);
+      options.log(
+        `Redis targets (Fleetgate with Redis, bare proxy + Redis INCR): SKIPPED — ${options.redisSkipReason ?? 'no Redis configured'}`,
+      );
     }
     for (const t of targets) {
       await smoke(t.url, locustBody(), { ...HEADERS, authorization: `Bearer ${t.apiKey ?? API_KEY}` });
