@@ -88,6 +88,9 @@ export const TARGET_KEYS: readonly TargetKey[] = [
   'base',
 ];
 
+/** The targets served by the Redis-on Fleetgate (`base` is another build's, started beside it). */
+const FLEETGATE_WITH_REDIS: readonly TargetKey[] = ['on', 'vkey', 'tkey', 'base'];
+
 export interface TargetRun {
   readonly key: TargetKey;
   readonly label: string;
@@ -220,6 +223,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         ? options.only.includes(k)
         : (k !== 'base' || options.baseline !== undefined) && k !== 'bare-redis';
     const targets: Target[] = [];
+    const wantFleetgateWithRedis = FLEETGATE_WITH_REDIS.some(want);
     if (want('direct'))
       targets.push({
         key: 'direct',
@@ -250,10 +254,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         redis: undefined,
       });
     }
-    if (
-      options.redisUrl &&
-      (want('on') || want('vkey') || want('tkey') || want('base') || want('bare-redis'))
-    ) {
+    if (options.redisUrl && (wantFleetgateWithRedis || want('bare-redis'))) {
       redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
       if (want('bare-redis')) {
@@ -280,7 +281,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
           redis,
         });
       }
-      if (want('on') || want('vkey') || want('tkey') || want('base')) {
+      if (wantFleetgateWithRedis) {
         const on = await startFleetgate({ config, logLevel: 'info', redisUrl: options.redisUrl });
         started.push(on);
         targets.push({
@@ -503,7 +504,7 @@ export function gatewayReport(result: GatewayBenchResult): string {
   // The same, against the floor of a shared quota: the bare proxy with one Redis INCR per request.
   const bareRedis = by('bare-redis');
   const overFloorRows = runs
-    .filter((r) => r.key === 'on' || r.key === 'vkey' || r.key === 'tkey' || r.key === 'base')
+    .filter((r) => FLEETGATE_WITH_REDIS.includes(r.key))
     .map((r) => [
       r.label,
       pct(perRound(r, bareRedis, (m) => m.load.rps)),
